@@ -1,0 +1,147 @@
+"""The `ganforge` command. Thin: every subcommand calls the library API and prints the result."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ganforge.errors import GanforgeError, TrainingDiverged
+
+
+def _split_items(items: list[str]) -> tuple[str | None, list[str]]:
+    """`train [CONFIG] [key=value ...]`: the one item without '=' is the config."""
+    sources = [i for i in items if "=" not in i]
+    if len(sources) > 1:
+        raise GanforgeError(f"give one config or preset, not {len(sources)}: {', '.join(sources)}")
+    return (sources[0] if sources else None), [i for i in items if "=" in i]
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from ganforge.config import dump_config, load_config
+    from ganforge.training import resume, train
+
+    source, overrides = _split_items(args.items)
+    if args.preset:
+        if source:
+            raise GanforgeError("give either a config file or --preset, not both")
+        source = args.preset
+    progress = None if not args.no_progress else False
+    if args.resume:
+        steps = [o for o in overrides if o.startswith("train.steps=")]
+        if source or len(steps) != len(overrides):
+            raise GanforgeError("--resume continues a run with its own config; only "
+                                "train.steps=N may be given (to train longer)")
+        new_steps = int(steps[-1].split("=", 1)[1]) if steps else None
+        run = resume(args.resume, device=args.device, progress=progress, steps=new_steps)
+    else:
+        config = load_config(source, overrides)
+        if args.dry_run:
+            print(dump_config(config), end="")
+            return 0
+        run = train(config, run_dir=args.run_dir, device=args.device, progress=progress)
+    print(run.path)
+    return 0
+
+
+def cmd_presets(args: argparse.Namespace) -> int:
+    from ganforge.config import preset_delta, preset_names
+
+    for name in preset_names():
+        print(f"{name:<20} {preset_delta(name).get('description', '')}")
+    return 0
+
+
+def cmd_datasets(args: argparse.Namespace) -> int:
+    from ganforge.data import DATASETS
+
+    for name in DATASETS.names():
+        print(f"{name:<15} {DATASETS.get(name).description}")
+    return 0
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    import torch
+
+    from ganforge.config import load_config
+    from ganforge.data import dataset_shape
+    from ganforge.models import build_models
+    from ganforge.models.summary import summarize
+
+    config = load_config(args.source, args.overrides)
+    shape = dataset_shape(config.data)
+    generator, discriminator = build_models(config, shape)
+    g = summarize(generator, torch.zeros(2, config.model.latent_dim))
+    d = summarize(discriminator, torch.zeros(2, *shape))
+    if args.json:
+        print(json.dumps({"generator": g.as_dict(), "discriminator": d.as_dict()}))
+    else:
+        print(g.table("generator"), "\n")
+        print(d.table("discriminator"))
+    return 0
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from ganforge.sampling import load_generator, write_samples
+
+    loaded = load_generator(args.source, use_ema=not args.no_ema)
+    write_samples(loaded.sample(args.n, seed=args.seed), Path(args.output))
+    print(args.output)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ganforge", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("train", help="train a GAN from a preset or YAML config")
+    p.add_argument("items", nargs="*", metavar="CONFIG.yaml | key=value",
+                   help="a YAML config (default: the 'default' preset) and dotted overrides")
+    p.add_argument("--preset", help="a shipped preset (see `ganforge presets`)")
+    p.add_argument("--run-dir", help="where to write the run (default runs/NNNNN-NAME)")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue a run from its last checkpoint")
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda (default auto)")
+    p.add_argument("--dry-run", action="store_true", help="print the resolved config and stop")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("presets", help="list the shipped presets")
+    p.set_defaults(func=cmd_presets)
+    p = sub.add_parser("datasets", help="list the datasets")
+    p.set_defaults(func=cmd_datasets)
+
+    p = sub.add_parser("summary", help="layer table and parameter counts (Keras convention)")
+    p.add_argument("source", metavar="PRESET|CONFIG")
+    p.add_argument("overrides", nargs="*", metavar="key=value")
+    p.add_argument("--json", action="store_true", help="print only the counts as JSON")
+    p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("sample", help="draw samples from a trained generator")
+    p.add_argument("source", metavar="RUN_DIR|CHECKPOINT")
+    p.add_argument("-n", type=int, default=64, help="number of samples (default 64)")
+    p.add_argument("-o", "--output", required=True, help="OUT.png (grid) or OUT.npz (arrays)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-ema", action="store_true", help="use the raw generator, not its EMA")
+    p.set_defaults(func=cmd_sample)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except TrainingDiverged as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 3
+    except GanforgeError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; checkpoints already written are kept", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,121 @@
+"""Load a config: schema defaults <- preset/YAML deltas (with `extends`) <- dotted overrides."""
+
+from __future__ import annotations
+
+import copy
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ganforge.config.building import from_dict, to_dict
+from ganforge.config.schema import Config
+from ganforge.config.validation import validate
+from ganforge.errors import ConfigError
+from ganforge.registry import suggest
+
+
+def preset_names() -> list[str]:
+    """Names of the presets shipped in ganforge/configs."""
+    folder = resources.files("ganforge") / "configs"
+    return sorted(p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except FileNotFoundError:
+        raise ConfigError(f"config file '{path}' does not exist") from None
+    except yaml.YAMLError as err:
+        raise ConfigError(f"config file '{path}' is not valid YAML: {err}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file '{path}' must hold a mapping of keys to values")
+    return data
+
+
+def preset_delta(name: str, seen: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The YAML delta of a shipped preset, with its `extends` chain resolved."""
+    if name not in preset_names():
+        raise ConfigError(
+            f"unknown preset '{name}'{suggest(name, preset_names())}; "
+            f"available: {', '.join(preset_names())}"
+        )
+    text = (resources.files("ganforge") / "configs" / f"{name}.yaml").read_text()
+    data = yaml.safe_load(text) or {}
+    data.setdefault("name", name)
+    return _resolve_extends(data, seen=seen + (name,))
+
+
+def source_delta(source: str | Path | None) -> dict[str, Any]:
+    """A preset name or a YAML path -> its delta; None -> the `default` preset."""
+    if source is None:
+        return preset_delta("default")
+    path = Path(source)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        data = read_yaml(path)
+        data.setdefault("name", path.stem)
+        return _resolve_extends(data, seen=())
+    return preset_delta(str(source))
+
+
+def _resolve_extends(data: dict[str, Any], seen: tuple[str, ...]) -> dict[str, Any]:
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if parent in seen:
+        raise ConfigError(f"presets extend each other in a loop: {' -> '.join(seen + (parent,))}")
+    base = preset_delta(parent, seen)
+    base.pop("description", None)
+    return merge(base, data)
+
+
+def merge(base: dict[str, Any], delta: dict[str, Any]) -> dict[str, Any]:
+    """Recursive dict merge; `delta` wins."""
+    out = copy.deepcopy(base)
+    for key, value in delta.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def parse_overrides(overrides: list[str]) -> dict[str, Any]:
+    """["train.steps=10", "model.g.hidden=[64,32]"] -> nested dict, values parsed as YAML."""
+    delta: dict[str, Any] = {}
+    for item in overrides:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"override '{item}' must look like key=value, e.g. train.steps=500")
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else None
+        except yaml.YAMLError:
+            value = raw
+        node = delta
+        parts = key.strip().split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"override '{item}' sets a key below a value")
+        node[parts[-1]] = value
+    return delta
+
+
+def load_config(source: str | Path | None = None, overrides: list[str] | None = None) -> Config:
+    """Resolve, build and validate a config from a preset name or YAML file plus overrides."""
+    data = merge(source_delta(source), parse_overrides(overrides or []))
+    config = from_dict(Config, data)
+    validate(config)
+    return config
+
+
+def config_from_dict(data: dict[str, Any]) -> Config:
+    """Rebuild a config stored in a run directory or checkpoint (a full, resolved dict)."""
+    config = from_dict(Config, data)
+    validate(config)
+    return config
+
+
+def dump_config(config: Config) -> str:
+    return yaml.safe_dump(to_dict(config), sort_keys=False)

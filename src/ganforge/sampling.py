@@ -1,0 +1,77 @@
+"""Load a trained generator from a run, a checkpoint or an exported file, and draw samples."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from ganforge.config import Config, config_from_dict
+from ganforge.data import to_pixels
+from ganforge.errors import CheckpointError
+from ganforge.models import build_generator
+from ganforge.runs import RunDir, save_samples
+from ganforge.training.checkpoint import list_checkpoints, load_checkpoint
+from ganforge.training.steps import sample_latent
+
+
+@dataclass
+class LoadedGenerator:
+    generator: nn.Module
+    config: Config
+    data_shape: tuple[int, ...]
+    step: int
+
+    @torch.no_grad()
+    def sample(self, n: int, seed: int = 0, batch_size: int = 500,
+               device: torch.device | str = "cpu") -> torch.Tensor:
+        """n samples in the data's range, drawn in batches from a seeded latent stream."""
+        device = torch.device(device)
+        self.generator.to(device).eval()
+        gen = torch.Generator(device).manual_seed(seed)
+        out = []
+        for start in range(0, n, batch_size):
+            z = sample_latent(min(batch_size, n - start), self.config.model.latent_dim,
+                              self.config.model.latent_dist, gen, device)
+            out.append(self.generator(z).cpu())
+        return torch.cat(out)
+
+
+def latest_checkpoint(run_dir: Path) -> Path:
+    found = list_checkpoints(RunDir(run_dir).checkpoints_dir)
+    if not found:
+        raise CheckpointError(f"'{run_dir}' has no checkpoints yet")
+    return found[-1][1]
+
+
+def load_generator(source: str | Path, use_ema: bool = True) -> LoadedGenerator:
+    """A run directory (newest checkpoint) or a checkpoint file -> generator in eval mode."""
+    path = Path(source)
+    if path.is_dir():
+        path = latest_checkpoint(path)
+    state = load_checkpoint(path)
+    config = config_from_dict(state["config"])
+    shape = tuple(state["data_shape"])
+    generator = build_generator(config, shape)
+    weights = state["ema"] if use_ema and state.get("ema") is not None else state["generator"]
+    generator.load_state_dict(weights)
+    return LoadedGenerator(generator.eval(), config, shape, int(state["step"]))
+
+
+def write_samples(samples: torch.Tensor, out: Path) -> None:
+    """.png: a grid (or scatter for points); .npz: `samples` uint8 NHWC or float32 (N, 2)."""
+    out = Path(out)
+    if out.suffix == ".npz":
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if samples.dim() == 4:
+            array = to_pixels(samples).permute(0, 2, 3, 1).numpy()  # (N, H, W, C) uint8
+        else:
+            array = samples.float().numpy().astype(np.float32)
+        np.savez_compressed(out, samples=array)
+    elif out.suffix == ".png":
+        save_samples(samples, out)
+    else:
+        raise CheckpointError(f"output '{out}' must end in .png or .npz")

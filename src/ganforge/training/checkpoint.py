@@ -1,0 +1,80 @@
+"""Checkpoints: plain state dicts plus the resolved config, written atomically, read safely.
+
+A checkpoint never holds pickled code, so `torch.load(weights_only=True)` reads it. Writes go
+to a temporary file that is fsynced and renamed, so a crash or a full disk never leaves a
+half-written file under a checkpoint's name.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ganforge.errors import CheckpointError
+
+FORMAT = 1
+NAME = re.compile(r"^step_(\d+)\.pt$")
+
+
+def checkpoint_name(step: int) -> str:
+    return f"step_{step:07d}.pt"
+
+
+def atomic_write(path: Path, write) -> None:  # noqa: ANN001 - write(file_object)
+    """Write through `write(f)` into a temporary sibling, fsync it, then rename over `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
+    atomic_write(path, lambda f: torch.save({"format": FORMAT, **state}, f))
+
+
+def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Read a checkpoint without unpickling code; a damaged file raises CheckpointError."""
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except FileNotFoundError:
+        raise CheckpointError(f"checkpoint '{path}' does not exist") from None
+    except Exception as err:  # truncated zip, bad pickle opcode, foreign object...
+        raise CheckpointError(f"checkpoint '{path}' is damaged or not a ganforge checkpoint "
+                              f"({type(err).__name__})") from None
+    if not isinstance(state, dict) or state.get("format") != FORMAT or "generator" not in state:
+        raise CheckpointError(f"'{path}' is not a ganforge checkpoint")
+    return state
+
+
+def list_checkpoints(folder: Path) -> list[tuple[int, Path]]:
+    """(step, path) of every checkpoint in `folder`, oldest first."""
+    if not folder.is_dir():
+        return []
+    found = [(int(m.group(1)), p) for p in folder.iterdir() if (m := NAME.match(p.name))]
+    return sorted(found)
+
+
+def prune_checkpoints(folder: Path, keep: int, protect: set[Path] | None = None) -> None:
+    """Delete all but the newest `keep` checkpoints (0 keeps all), never those in `protect`."""
+    if keep <= 0:
+        return
+    for _, path in list_checkpoints(folder)[:-keep]:
+        if not protect or path not in protect:
+            path.unlink(missing_ok=True)

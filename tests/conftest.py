@@ -1,0 +1,37 @@
+"""Shared fixtures: tiny configs that train in well under a second on a CPU."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import pytest
+
+from ganforge.config import load_config
+
+warnings.filterwarnings("ignore", message="Using padding='same' with even kernel")
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("GANFORGE_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+TINY = [
+    "train.steps=4", "train.batch_size=8", "train.log_every=2", "train.sample_every=2",
+    "train.checkpoint_every=2", "train.grid_size=4", "train.tensorboard=false",
+    "model.latent_dim=8", "model.width=8", "data.limit=64",
+]
+
+
+def tiny_config(*overrides: str):
+    """The default preset shrunk to a few steps of an 8-wide network on 64 digits."""
+    return load_config(None, TINY + [
+        "model.g.hidden=[8]", "model.g.project_channels=8", "model.d.hidden=[8,8]",
+        *overrides,
+    ])
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    if not (SHARED_DATA / "mnist_test.npz").exists():
+        pytest.skip(f"the shared datasets are not at {SHARED_DATA} (set GANFORGE_SHARED_DATA)")
+    return SHARED_DATA
