@@ -16,18 +16,31 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("GANFORGE_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 TINY = [
-    "train.steps=4", "train.batch_size=8", "train.log_every=2", "train.sample_every=2",
-    "train.checkpoint_every=2", "train.grid_size=4", "train.tensorboard=false",
-    "model.latent_dim=8", "model.width=8", "data.limit=64",
+    "train.steps=4",
+    "train.batch_size=8",
+    "train.log_every=2",
+    "train.sample_every=2",
+    "train.checkpoint_every=2",
+    "train.grid_size=4",
+    "train.tensorboard=false",
+    "model.latent_dim=8",
+    "model.width=8",
+    "data.limit=64",
 ]
 
 
 def tiny_config(*overrides: str):
     """The default preset shrunk to a few steps of an 8-wide network on 64 digits."""
-    return load_config(None, TINY + [
-        "model.g.hidden=[8]", "model.g.project_channels=8", "model.d.hidden=[8,8]",
-        *overrides,
-    ])
+    return load_config(
+        None,
+        TINY
+        + [
+            "model.g.hidden=[8]",
+            "model.g.project_channels=8",
+            "model.d.hidden=[8,8]",
+            *overrides,
+        ],
+    )
 
 
 @pytest.fixture

@@ -31,8 +31,17 @@ def test_every_preset_round_trips_through_yaml(preset):
 
 
 def test_overrides_are_typed_and_nested():
-    config = load_config(None, ["train.steps=12", "optim.d.lr=1e-4", "model.g.hidden=[32,16]",
-                                "model.g.batch_norm=false", "seed=7", "train.ema_decay=none"])
+    config = load_config(
+        None,
+        [
+            "train.steps=12",
+            "optim.d.lr=1e-4",
+            "model.g.hidden=[32,16]",
+            "model.g.batch_norm=false",
+            "seed=7",
+            "train.ema_decay=none",
+        ],
+    )
     assert config.train.steps == 12
     assert config.optim.d.lr == pytest.approx(1e-4)  # YAML 1.1 reads 1e-4 as a string
     assert config.model.g.hidden == (32, 16)
@@ -47,29 +56,35 @@ def test_unknown_key_is_rejected_with_the_closest_match():
         load_config(None, ["optim.g.learning_rate=0.1"])
 
 
-@pytest.mark.parametrize("override, message", [
-    ("train.steps=many", "'train.steps' must be a whole number"),
-    ("train.steps=0", "'train.steps' must be positive"),
-    ("model.g.batch_norm=maybe", "must be true or false"),
-    ("loss.name=hinje", "did you mean 'hinge'"),
-    ("data.name=mnits", "did you mean 'mnist'"),
-    ("model.g.activation=relux", "unknown activation"),
-    ("loss.label_smoothing=0.7", "label_smoothing"),
-    ("train.ema_decay=1.5", "ema_decay"),
-    ("model.latent_dist=cauchy", "latent_dist"),
-    ("badly", "key=value"),
-])
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("train.steps=many", "'train.steps' must be a whole number"),
+        ("train.steps=0", "'train.steps' must be positive"),
+        ("model.g.batch_norm=maybe", "must be true or false"),
+        ("loss.name=hinje", "did you mean 'hinge'"),
+        ("data.name=mnits", "did you mean 'mnist'"),
+        ("model.g.activation=relux", "unknown activation"),
+        ("loss.label_smoothing=0.7", "label_smoothing"),
+        ("train.ema_decay=1.5", "ema_decay"),
+        ("model.latent_dist=cauchy", "latent_dist"),
+        ("badly", "key=value"),
+    ],
+)
 def test_bad_values_give_one_readable_sentence(override, message):
     with pytest.raises(ConfigError, match=message):
         load_config(None, [override])
 
 
-@pytest.mark.parametrize("overrides, message", [
-    (["loss.name=wasserstein", "model.d.last_activation=sigmoid"], "unbounded critic score"),
-    (["loss.name=hinge", "model.d.last_activation=sigmoid"], "unbounded critic score"),
-    (["loss.name=minimax", "model.d.last_activation=none"], "needs D to output a probability"),
-    (["loss.name=wasserstein", "loss.label_smoothing=0.1"], "does not have"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        (["loss.name=wasserstein", "model.d.last_activation=sigmoid"], "unbounded critic score"),
+        (["loss.name=hinge", "model.d.last_activation=sigmoid"], "unbounded critic score"),
+        (["loss.name=minimax", "model.d.last_activation=none"], "needs D to output a probability"),
+        (["loss.name=wasserstein", "loss.label_smoothing=0.1"], "does not have"),
+    ],
+)
 def test_impossible_combinations_are_rejected(overrides, message):
     with pytest.raises(ConfigError, match=message):
         load_config(None, overrides)

@@ -24,19 +24,26 @@ def test_bce_discriminator_golden():
 
 
 def test_generator_losses_golden():
-    assert_close(LOSSES.get("minimax").generator(FAKE),
-                 torch.tensor(-(softplus(0.5) + softplus(-3.0)) / 2))
-    assert_close(LOSSES.get("nonsaturating").generator(FAKE),
-                 torch.tensor((softplus(-0.5) + softplus(3.0)) / 2))
-    assert_close(LOSSES.get("lsgan").generator(FAKE),
-                 torch.tensor(0.5 * ((0.5 - 1) ** 2 + (-3 - 1) ** 2) / 2))
+    assert_close(
+        LOSSES.get("minimax").generator(FAKE), torch.tensor(-(softplus(0.5) + softplus(-3.0)) / 2)
+    )
+    assert_close(
+        LOSSES.get("nonsaturating").generator(FAKE),
+        torch.tensor((softplus(-0.5) + softplus(3.0)) / 2),
+    )
+    assert_close(
+        LOSSES.get("lsgan").generator(FAKE),
+        torch.tensor(0.5 * ((0.5 - 1) ** 2 + (-3 - 1) ** 2) / 2),
+    )
     for name in ("wasserstein", "hinge"):
         assert_close(LOSSES.get(name).generator(FAKE), torch.tensor(1.25))
 
 
 def test_lsgan_wasserstein_hinge_discriminators_golden():
-    assert_close(LOSSES.get("lsgan").discriminator(REAL, FAKE),
-                 torch.tensor(0.5 * ((1.0**2 + 2.0**2) / 2) + 0.5 * ((0.25 + 9.0) / 2)))
+    assert_close(
+        LOSSES.get("lsgan").discriminator(REAL, FAKE),
+        torch.tensor(0.5 * ((1.0**2 + 2.0**2) / 2) + 0.5 * ((0.25 + 9.0) / 2)),
+    )
     assert_close(LOSSES.get("wasserstein").discriminator(REAL, FAKE), torch.tensor(-1.25 - 0.5))
     # relu(1 - r) = [0, 2]; relu(1 + f) = [1.5, 0]
     assert_close(LOSSES.get("hinge").discriminator(REAL, FAKE), torch.tensor(1.0 + 0.75))
@@ -45,12 +52,16 @@ def test_lsgan_wasserstein_hinge_discriminators_golden():
 def test_targets_smooth_the_real_side_only():
     loss = LOSSES.get("nonsaturating").discriminator
     smoothed = loss(REAL, FAKE, 0.9, 0.0)
-    expected = sum(0.9 * softplus(-r) + 0.1 * softplus(r) for r in (2.0, -1.0)) / 2 + (
-        softplus(0.5) + softplus(-3.0)) / 2
+    expected = (
+        sum(0.9 * softplus(-r) + 0.1 * softplus(r) for r in (2.0, -1.0)) / 2
+        + (softplus(0.5) + softplus(-3.0)) / 2
+    )
     assert_close(smoothed, torch.tensor(expected))
     per_example = loss(REAL, FAKE, torch.tensor([1.0, 0.0]), torch.tensor([0.0, 1.0]))
-    assert_close(per_example, torch.tensor((softplus(-2.0) + softplus(-1.0)) / 2
-                                           + (softplus(0.5) + softplus(3.0)) / 2))
+    assert_close(
+        per_example,
+        torch.tensor((softplus(-2.0) + softplus(-1.0)) / 2 + (softplus(0.5) + softplus(3.0)) / 2),
+    )
 
 
 def test_bce_is_stable_for_huge_logits():
@@ -64,10 +75,10 @@ def test_bce_is_stable_for_huge_logits():
 @pytest.mark.parametrize("name", LOSSES.names())
 def test_every_loss_pushes_d_and_g_the_right_way(name):
     spec = LOSSES.get(name)
-    real = torch.zeros(4, requires_grad=True)
-    fake = torch.zeros(4, requires_grad=True)
+    real = torch.full((4,), 0.5, requires_grad=True)
+    fake = torch.full((4,), 0.5, requires_grad=True)
     spec.discriminator(real, fake).backward()
     assert (real.grad < 0).all() and (fake.grad > 0).all()  # raise D(x), lower D(G(z))
-    fake_g = torch.zeros(4, requires_grad=True)
+    fake_g = torch.full((4,), 0.5, requires_grad=True)
     spec.generator(fake_g).backward()
     assert (fake_g.grad < 0).all()  # G wants D(G(z)) higher

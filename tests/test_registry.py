@@ -36,5 +36,14 @@ def test_decorator_registers_and_returns_target():
 def test_shipped_registries_hold_what_the_design_promises():
     assert set(LOSSES.names()) == {"minimax", "nonsaturating", "lsgan", "wasserstein", "hinge"}
     assert {"mlp", "dcgan"} <= set(MODELS.names())
-    assert {"digits", "mnist", "fashion_mnist", "cifar10", "celeba", "npz", "folder",
-            "toy_ring", "toy_grid"} <= set(DATASETS.names())
+    assert {
+        "digits",
+        "mnist",
+        "fashion_mnist",
+        "cifar10",
+        "celeba",
+        "npz",
+        "folder",
+        "toy_ring",
+        "toy_grid",
+    } <= set(DATASETS.names())

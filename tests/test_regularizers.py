@@ -20,8 +20,10 @@ def test_gradient_penalty_matches_closed_form():
     critic = LinearCritic([3.0, 4.0])  # ||w|| = 5
     real, fake = torch.randn(6, 2), torch.randn(6, 2)
     gen = torch.Generator().manual_seed(0)
-    assert_close(gradient_penalty(critic, real, fake, 10.0, generator=gen),
-                 torch.tensor(10.0 * (5.0 - 1.0) ** 2))
+    assert_close(
+        gradient_penalty(critic, real, fake, 10.0, generator=gen),
+        torch.tensor(10.0 * (5.0 - 1.0) ** 2),
+    )
 
 
 def test_r1_matches_closed_form_and_reaches_the_weights():

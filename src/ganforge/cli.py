@@ -32,8 +32,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.resume:
         steps = [o for o in overrides if o.startswith("train.steps=")]
         if source or len(steps) != len(overrides):
-            raise GanforgeError("--resume continues a run with its own config; only "
-                                "train.steps=N may be given (to train longer)")
+            raise GanforgeError(
+                "--resume continues a run with its own config; only "
+                "train.steps=N may be given (to train longer)"
+            )
         new_steps = int(steps[-1].split("=", 1)[1]) if steps else None
         run = resume(args.resume, device=args.device, progress=progress, steps=new_steps)
     else:
@@ -97,8 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("train", help="train a GAN from a preset or YAML config")
-    p.add_argument("items", nargs="*", metavar="CONFIG.yaml | key=value",
-                   help="a YAML config (default: the 'default' preset) and dotted overrides")
+    p.add_argument(
+        "items",
+        nargs="*",
+        metavar="CONFIG.yaml | key=value",
+        help="a YAML config (default: the 'default' preset) and dotted overrides",
+    )
     p.add_argument("--preset", help="a shipped preset (see `ganforge presets`)")
     p.add_argument("--run-dir", help="where to write the run (default runs/NNNNN-NAME)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue a run from its last checkpoint")

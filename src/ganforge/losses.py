@@ -27,11 +27,13 @@ def _target(scores: Tensor, target: Target) -> Tensor:
     return torch.full_like(scores, float(target))
 
 
-def bce_discriminator(real: Tensor, fake: Tensor, real_target: Target = 1.0,
-                      fake_target: Target = 0.0) -> Tensor:
+def bce_discriminator(
+    real: Tensor, fake: Tensor, real_target: Target = 1.0, fake_target: Target = 0.0
+) -> Tensor:
     """-log D(x) - log(1 - D(G(z))) on logits (seed 003 eq. 3.4)."""
-    return (F.binary_cross_entropy_with_logits(real, _target(real, real_target))
-            + F.binary_cross_entropy_with_logits(fake, _target(fake, fake_target)))
+    return F.binary_cross_entropy_with_logits(
+        real, _target(real, real_target)
+    ) + F.binary_cross_entropy_with_logits(fake, _target(fake, fake_target))
 
 
 def minimax_generator(fake: Tensor) -> Tensor:
@@ -44,20 +46,23 @@ def nonsaturating_generator(fake: Tensor) -> Tensor:
     return F.softplus(-fake).mean()  # -log(sigmoid(x)) = softplus(-x)
 
 
-def lsgan_discriminator(real: Tensor, fake: Tensor, real_target: Target = 1.0,
-                        fake_target: Target = 0.0) -> Tensor:
+def lsgan_discriminator(
+    real: Tensor, fake: Tensor, real_target: Target = 1.0, fake_target: Target = 0.0
+) -> Tensor:
     """Least squares (Mao et al. 2017, a=0, b=c=1): 1/2 E(D(x)-b)^2 + 1/2 E(D(G(z))-a)^2."""
-    return 0.5 * ((real - _target(real, real_target)) ** 2).mean() + 0.5 * (
-        (fake - _target(fake, fake_target)) ** 2
-    ).mean()
+    return (
+        0.5 * ((real - _target(real, real_target)) ** 2).mean()
+        + 0.5 * ((fake - _target(fake, fake_target)) ** 2).mean()
+    )
 
 
 def lsgan_generator(fake: Tensor) -> Tensor:
     return 0.5 * ((fake - 1.0) ** 2).mean()
 
 
-def wasserstein_discriminator(real: Tensor, fake: Tensor, real_target: Target = 1.0,
-                              fake_target: Target = 0.0) -> Tensor:
+def wasserstein_discriminator(
+    real: Tensor, fake: Tensor, real_target: Target = 1.0, fake_target: Target = 0.0
+) -> Tensor:
     """Critic loss E[D(G(z))] - E[D(x)]; targets do not exist for this loss."""
     return fake.mean() - real.mean()
 
@@ -67,8 +72,9 @@ def critic_generator(fake: Tensor) -> Tensor:
     return -fake.mean()
 
 
-def hinge_discriminator(real: Tensor, fake: Tensor, real_target: Target = 1.0,
-                        fake_target: Target = 0.0) -> Tensor:
+def hinge_discriminator(
+    real: Tensor, fake: Tensor, real_target: Target = 1.0, fake_target: Target = 0.0
+) -> Tensor:
     """E[max(0, 1 - D(x))] + E[max(0, 1 + D(G(z)))] (Lim & Ye 2017; SNGAN, BigGAN)."""
     return F.relu(1.0 - real).mean() + F.relu(1.0 + fake).mean()
 
@@ -87,15 +93,49 @@ class LossSpec:
 
 
 LOSSES: Registry[LossSpec] = Registry("loss")
-LOSSES.add("minimax", LossSpec(bce_discriminator, minimax_generator, True, True, True, "sigmoid", 0.0),
-           "original minimax game, saturating generator loss log(1 - D(G(z)))")
-LOSSES.add("nonsaturating",
-           LossSpec(bce_discriminator, nonsaturating_generator, True, True, True, "sigmoid", 0.0),
-           "binary cross-entropy, generator maximises log D(G(z)) (Keras 'binary_crossentropy')")
-LOSSES.add("lsgan", LossSpec(lsgan_discriminator, lsgan_generator, False, True, True, "none", 0.5),
-           "least squares GAN (Keras 'mse')")
-LOSSES.add("wasserstein",
-           LossSpec(wasserstein_discriminator, critic_generator, False, False, False, "none", None),
-           "WGAN critic loss; pair with loss.clip_value or loss.gp_weight")
-LOSSES.add("hinge", LossSpec(hinge_discriminator, critic_generator, False, False, False, "none", 0.0),
-           "hinge loss (SNGAN, BigGAN)")
+_BCE = dict(
+    needs_probability=True,
+    allows_sigmoid=True,
+    uses_targets=True,
+    default_last_activation="sigmoid",
+    decision_threshold=0.0,
+)  # on logits
+_CRITIC = dict(
+    needs_probability=False,
+    allows_sigmoid=False,
+    uses_targets=False,
+    default_last_activation="none",
+)
+LOSSES.add(
+    "minimax",
+    LossSpec(bce_discriminator, minimax_generator, **_BCE),
+    "original minimax game, saturating generator loss log(1 - D(G(z)))",
+)
+LOSSES.add(
+    "nonsaturating",
+    LossSpec(bce_discriminator, nonsaturating_generator, **_BCE),
+    "binary cross-entropy, generator maximises log D(G(z)) (Keras 'binary_crossentropy')",
+)
+LOSSES.add(
+    "lsgan",
+    LossSpec(
+        lsgan_discriminator,
+        lsgan_generator,
+        needs_probability=False,
+        allows_sigmoid=True,
+        uses_targets=True,
+        default_last_activation="none",
+        decision_threshold=0.5,
+    ),
+    "least squares GAN (Keras 'mse')",
+)
+LOSSES.add(
+    "wasserstein",
+    LossSpec(wasserstein_discriminator, critic_generator, decision_threshold=None, **_CRITIC),
+    "WGAN critic loss; pair with loss.clip_value or loss.gp_weight",
+)
+LOSSES.add(
+    "hinge",
+    LossSpec(hinge_discriminator, critic_generator, decision_threshold=0.0, **_CRITIC),
+    "hinge loss (SNGAN, BigGAN)",
+)

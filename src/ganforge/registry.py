@@ -47,8 +47,7 @@ class Registry(Generic[T]):
         except KeyError:
             names = self.names()
             raise ConfigError(
-                f"unknown {self.kind} '{name}'{suggest(name, names)}; "
-                f"available: {', '.join(names)}"
+                f"unknown {self.kind} '{name}'{suggest(name, names)}; available: {', '.join(names)}"
             ) from None
 
     def help(self, name: str) -> str:

@@ -13,8 +13,14 @@ def _input_gradients(discriminator: nn.Module, x: Tensor, y: Tensor | None) -> T
     return grad.flatten(1)  # (B, C*H*W)
 
 
-def gradient_penalty(discriminator: nn.Module, real: Tensor, fake: Tensor, weight: float,
-                     y: Tensor | None = None, generator: torch.Generator | None = None) -> Tensor:
+def gradient_penalty(
+    discriminator: nn.Module,
+    real: Tensor,
+    fake: Tensor,
+    weight: float,
+    y: Tensor | None = None,
+    generator: torch.Generator | None = None,
+) -> Tensor:
     """WGAN-GP (Gulrajani et al. 2017): weight * E[(||grad D(x_hat)||_2 - 1)^2] on interpolates."""
     shape = (real.shape[0],) + (1,) * (real.dim() - 1)
     eps = torch.rand(shape, generator=generator, device=real.device, dtype=real.dtype)
@@ -23,8 +29,9 @@ def gradient_penalty(discriminator: nn.Module, real: Tensor, fake: Tensor, weigh
     return weight * ((grad.norm(2, dim=1) - 1.0) ** 2).mean()
 
 
-def r1_penalty(discriminator: nn.Module, real: Tensor, gamma: float,
-               y: Tensor | None = None) -> Tensor:
+def r1_penalty(
+    discriminator: nn.Module, real: Tensor, gamma: float, y: Tensor | None = None
+) -> Tensor:
     """R1 (Mescheder et al. 2018): gamma / 2 * E[||grad D(x)||^2] on real data."""
     grad = _input_gradients(discriminator, real, y)
     return 0.5 * gamma * grad.pow(2).sum(dim=1).mean()

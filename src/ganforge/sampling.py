@@ -26,16 +26,22 @@ class LoadedGenerator:
     step: int
 
     @torch.no_grad()
-    def sample(self, n: int, seed: int = 0, batch_size: int = 500,
-               device: torch.device | str = "cpu") -> torch.Tensor:
+    def sample(
+        self, n: int, seed: int = 0, batch_size: int = 500, device: torch.device | str = "cpu"
+    ) -> torch.Tensor:
         """n samples in the data's range, drawn in batches from a seeded latent stream."""
         device = torch.device(device)
         self.generator.to(device).eval()
         gen = torch.Generator(device).manual_seed(seed)
         out = []
         for start in range(0, n, batch_size):
-            z = sample_latent(min(batch_size, n - start), self.config.model.latent_dim,
-                              self.config.model.latent_dist, gen, device)
+            z = sample_latent(
+                min(batch_size, n - start),
+                self.config.model.latent_dim,
+                self.config.model.latent_dist,
+                gen,
+                device,
+            )
             out.append(self.generator(z).cpu())
         return torch.cat(out)
 

@@ -24,8 +24,23 @@ from ganforge.config.schema import (
 from ganforge.config.validation import validate
 
 __all__ = [
-    "Config", "DataConfig", "DiscriminatorConfig", "EvalConfig", "GeneratorConfig",
-    "LossConfig", "ModelConfig", "OptimConfig", "OptimizerConfig", "TrainConfig",
-    "config_from_dict", "dump_config", "from_dict", "load_config", "parse_overrides",
-    "preset_delta", "preset_names", "to_dict", "validate",
+    "Config",
+    "DataConfig",
+    "DiscriminatorConfig",
+    "EvalConfig",
+    "GeneratorConfig",
+    "LossConfig",
+    "ModelConfig",
+    "OptimConfig",
+    "OptimizerConfig",
+    "TrainConfig",
+    "config_from_dict",
+    "dump_config",
+    "from_dict",
+    "load_config",
+    "parse_overrides",
+    "preset_delta",
+    "preset_names",
+    "to_dict",
+    "validate",
 ]

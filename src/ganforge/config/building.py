@@ -25,7 +25,9 @@ def to_dict(obj: Any) -> Any:
 def from_dict(cls: type[T], data: dict[str, Any], where: str = "") -> T:
     """Build dataclass `cls` from `data`; unknown keys and wrong types raise ConfigError."""
     if not isinstance(data, dict):
-        raise ConfigError(f"'{where or 'config'}' must be a mapping of keys to values, got {data!r}")
+        raise ConfigError(
+            f"'{where or 'config'}' must be a mapping of keys to values, got {data!r}"
+        )
     hints = typing.get_type_hints(cls)
     names = [f.name for f in dataclasses.fields(cls)]
     for key in data:
@@ -46,7 +48,11 @@ def _coerce(hint: Any, value: Any, where: str) -> Any:
     origin = typing.get_origin(hint)
     if origin in (Union, types.UnionType):
         args = [a for a in typing.get_args(hint) if a is not type(None)]
-        if value is None or (isinstance(value, str) and value.lower() in ("none", "null", "~")):
+        if value is None:
+            return None
+        # "none" typed on the command line means "absent" for numbers and lists; for text
+        # options it is a real choice (model.d.last_activation=none), so it stays a string
+        if isinstance(value, str) and args[0] is not str and value.lower() in ("none", "null"):
             return None
         return _coerce(args[0], value, where)
     if dataclasses.is_dataclass(hint):

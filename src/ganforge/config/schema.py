@@ -26,7 +26,9 @@ class DataConfig:
 class GeneratorConfig:
     hidden: tuple[int, ...] | None = None  # mlp: layer widths; dcgan: channels per conv block
     strides: tuple[int, ...] | None = None  # dcgan: upsampling factor per block (default 2 each)
-    project_channels: int | None = None  # dcgan: channels of the projected latent (default hidden[0])
+    project_channels: int | None = (
+        None  # dcgan: channels of the projected latent (default hidden[0])
+    )
     project_norm: str | None = None  # dcgan: none | channel | feature; None follows batch_norm
     activation: str = "relu"
     alpha: float = 0.2  # negative slope when activation is leaky_relu

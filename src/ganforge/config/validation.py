@@ -31,7 +31,8 @@ def validate(config: Config) -> None:
     from ganforge.training.optim import OPTIMIZERS
 
     data, model, loss, train = config.data, config.model, config.loss, config.train
-    DATASETS.get(data.name)
+    if DATASETS.get(data.name).needs_path and not data.path:
+        raise ConfigError(f"the {data.name} dataset needs data.path=... naming your file or folder")
     MODELS.get(model.name)
     spec = LOSSES.get(loss.name)
     for net in ("g", "d"):

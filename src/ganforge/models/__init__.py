@@ -23,24 +23,35 @@ class ModelFamily(NamedTuple):
 
 
 MODELS: Registry[ModelFamily] = Registry("model family")
-MODELS.add("mlp", ModelFamily(mlp.Generator, mlp.Discriminator),
-           "dense layers (vanilla GAN, Keras 'GAN', 2-D toy data)")
-MODELS.add("dcgan", ModelFamily(dcgan.Generator, dcgan.Discriminator),
-           "strided convolutions and batch norm (DCGAN, Keras 'DCGAN'/'WGAN')")
+MODELS.add(
+    "mlp",
+    ModelFamily(mlp.Generator, mlp.Discriminator),
+    "dense layers (vanilla GAN, Keras 'GAN', 2-D toy data)",
+)
+MODELS.add(
+    "dcgan",
+    ModelFamily(dcgan.Generator, dcgan.Discriminator),
+    "strided convolutions and batch norm (DCGAN, Keras 'DCGAN'/'WGAN')",
+)
 
 
 def build_generator(config: Config, data_shape: tuple[int, ...]) -> nn.Module:
     family = MODELS.get(config.model.name)
-    net = family.generator(latent_dim=config.model.latent_dim, data_shape=tuple(data_shape),
-                           width=config.model.width, spec=config.model.g)
+    net = family.generator(
+        latent_dim=config.model.latent_dim,
+        data_shape=tuple(data_shape),
+        width=config.model.width,
+        spec=config.model.g,
+    )
     initialize(net, config.model.init)
     return net
 
 
 def build_discriminator(config: Config, data_shape: tuple[int, ...]) -> nn.Module:
     family = MODELS.get(config.model.name)
-    net = family.discriminator(data_shape=tuple(data_shape), width=config.model.width,
-                               spec=config.model.d)
+    net = family.discriminator(
+        data_shape=tuple(data_shape), width=config.model.width, spec=config.model.d
+    )
     initialize(net, config.model.init)
     return net
 

@@ -39,8 +39,9 @@ def _image_shape(data_shape: tuple[int, ...]) -> tuple[int, int]:
 
 
 class Generator(nn.Module):
-    def __init__(self, *, latent_dim: int, data_shape: tuple[int, ...], width: int,
-                 spec: GeneratorConfig) -> None:
+    def __init__(
+        self, *, latent_dim: int, data_shape: tuple[int, ...], width: int, spec: GeneratorConfig
+    ) -> None:
         super().__init__()
         channels, resolution = _image_shape(data_shape)
         depth = default_depth(resolution)
@@ -57,9 +58,12 @@ class Generator(nn.Module):
         start = resolution // upscale
         c0 = spec.project_channels or hidden[0]
         norm_kind = spec.project_norm or ("channel" if spec.batch_norm else "none")
-        act = dict(act=spec.activation, alpha=spec.alpha,
-                   norm_after_activation=spec.norm_after_activation,
-                   keras_momentum=spec.bn_momentum)
+        act = dict(
+            act=spec.activation,
+            alpha=spec.alpha,
+            norm_after_activation=spec.norm_after_activation,
+            keras_momentum=spec.bn_momentum,
+        )
 
         layers: list[nn.Module] = [nn.Linear(latent_dim, c0 * start * start, bias=spec.bias)]
         if norm_kind == "feature":  # batch norm on the flat vector (TensorFlow DCGAN tutorial)
@@ -70,8 +74,11 @@ class Generator(nn.Module):
             if norm_kind == "channel":
                 layers.append(batch_norm(c0, spec.bn_momentum, 2))
         else:
-            layers += [nn.Unflatten(1, (c0, start, start)), batch_norm(c0, spec.bn_momentum, 2),
-                       activation(spec.activation, spec.alpha)]
+            layers += [
+                nn.Unflatten(1, (c0, start, start)),
+                batch_norm(c0, spec.bn_momentum, 2),
+                activation(spec.activation, spec.alpha),
+            ]
         prev = c0
         for out_ch, stride in zip(hidden, strides, strict=True):
             layers += upconv(prev, out_ch, spec.kernel_size, stride, spec.upsample, spec.bias)
@@ -89,8 +96,9 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
-    def __init__(self, *, data_shape: tuple[int, ...], width: int,
-                 spec: DiscriminatorConfig) -> None:
+    def __init__(
+        self, *, data_shape: tuple[int, ...], width: int, spec: DiscriminatorConfig
+    ) -> None:
         super().__init__()
         channels, size = _image_shape(data_shape)
         depth = default_depth(size)
@@ -105,16 +113,24 @@ class Discriminator(nn.Module):
             padding = conv_padding(k) if stride > 1 else "same"
             layers.append(nn.Conv2d(prev, out_ch, k, stride, padding, bias=spec.bias))
             use_norm = spec.batch_norm and (i > 0 or spec.norm_first_block)
-            layers += norm_act(out_ch, 2, use_norm=use_norm, keras_momentum=spec.bn_momentum,
-                               act=spec.activation, alpha=spec.alpha,
-                               norm_after_activation=spec.norm_after_activation)
+            layers += norm_act(
+                out_ch,
+                2,
+                use_norm=use_norm,
+                keras_momentum=spec.bn_momentum,
+                act=spec.activation,
+                alpha=spec.alpha,
+                norm_after_activation=spec.norm_after_activation,
+            )
             if spec.dropout:
                 layers.append(nn.Dropout(spec.dropout))
             size = conv_out_size(size, k, stride) if stride > 1 else size
             prev = out_ch
         if size < 1:
-            raise ConfigError(f"the discriminator shrinks {data_shape[1]}px images to nothing; "
-                              "use fewer blocks in model.d.hidden or smaller strides")
+            raise ConfigError(
+                f"the discriminator shrinks {data_shape[1]}px images to nothing; "
+                "use fewer blocks in model.d.hidden or smaller strides"
+            )
         layers += [nn.Flatten(), nn.Linear(prev * size * size, 1)]
         self.net = nn.Sequential(*layers)
 

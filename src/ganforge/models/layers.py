@@ -30,8 +30,16 @@ def batch_norm(features: int, keras_momentum: float, dims: int) -> nn.Module:
     return cls(features, momentum=1.0 - keras_momentum)
 
 
-def norm_act(features: int, dims: int, *, use_norm: bool, keras_momentum: float, act: str,
-             alpha: float, norm_after_activation: bool) -> list[nn.Module]:
+def norm_act(
+    features: int,
+    dims: int,
+    *,
+    use_norm: bool,
+    keras_momentum: float,
+    act: str,
+    alpha: float,
+    norm_after_activation: bool,
+) -> list[nn.Module]:
     """[norm, act] or [act, norm]: Keras-era GANs put batch norm after the activation."""
     layers = [activation(act, alpha)]
     if use_norm:
@@ -49,15 +57,19 @@ def conv_out_size(size: int, kernel: int, stride: int) -> int:
     return (size + 2 * conv_padding(kernel) - kernel) // stride + 1
 
 
-def upconv(in_ch: int, out_ch: int, kernel: int, stride: int, mode: str, bias: bool) -> list[nn.Module]:
+def upconv(
+    in_ch: int, out_ch: int, kernel: int, stride: int, mode: str, bias: bool
+) -> list[nn.Module]:
     """Layers that multiply the spatial size by `stride` exactly, like Keras padding='same'."""
     if stride == 1:
         if kernel % 2:
             return [nn.ConvTranspose2d(in_ch, out_ch, kernel, 1, kernel // 2, bias=bias)]
         return [nn.Conv2d(in_ch, out_ch, kernel, 1, padding="same", bias=bias)]
     if mode == "nearest":
-        return [nn.Upsample(scale_factor=stride, mode="nearest"),
-                nn.Conv2d(in_ch, out_ch, kernel, 1, padding="same", bias=bias)]
+        return [
+            nn.Upsample(scale_factor=stride, mode="nearest"),
+            nn.Conv2d(in_ch, out_ch, kernel, 1, padding="same", bias=bias),
+        ]
     padding = max(0, math.ceil((kernel - stride) / 2))
     output_padding = stride - kernel + 2 * padding
     return [nn.ConvTranspose2d(in_ch, out_ch, kernel, stride, padding, output_padding, bias=bias)]

@@ -15,17 +15,24 @@ from ganforge.models.layers import activation, norm_act
 
 
 class Generator(nn.Module):
-    def __init__(self, *, latent_dim: int, data_shape: tuple[int, ...], width: int,
-                 spec: GeneratorConfig) -> None:
+    def __init__(
+        self, *, latent_dim: int, data_shape: tuple[int, ...], width: int, spec: GeneratorConfig
+    ) -> None:
         super().__init__()
         hidden = spec.hidden or (4 * width, 8 * width, 16 * width)
         layers: list[nn.Module] = []
         prev = latent_dim
         for size in hidden:
             layers.append(nn.Linear(prev, size, bias=spec.bias))
-            layers += norm_act(size, 1, use_norm=spec.batch_norm, keras_momentum=spec.bn_momentum,
-                               act=spec.activation, alpha=spec.alpha,
-                               norm_after_activation=spec.norm_after_activation)
+            layers += norm_act(
+                size,
+                1,
+                use_norm=spec.batch_norm,
+                keras_momentum=spec.bn_momentum,
+                act=spec.activation,
+                alpha=spec.alpha,
+                norm_after_activation=spec.norm_after_activation,
+            )
             if spec.dropout:
                 layers.append(nn.Dropout(spec.dropout))
             prev = size
@@ -39,8 +46,9 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
-    def __init__(self, *, data_shape: tuple[int, ...], width: int,
-                 spec: DiscriminatorConfig) -> None:
+    def __init__(
+        self, *, data_shape: tuple[int, ...], width: int, spec: DiscriminatorConfig
+    ) -> None:
         super().__init__()
         hidden = spec.hidden or (8 * width, 4 * width)
         layers: list[nn.Module] = [nn.Flatten()]
@@ -48,9 +56,15 @@ class Discriminator(nn.Module):
         for i, size in enumerate(hidden):
             layers.append(nn.Linear(prev, size, bias=spec.bias))
             use_norm = spec.batch_norm and (i > 0 or spec.norm_first_block)
-            layers += norm_act(size, 1, use_norm=use_norm, keras_momentum=spec.bn_momentum,
-                               act=spec.activation, alpha=spec.alpha,
-                               norm_after_activation=spec.norm_after_activation)
+            layers += norm_act(
+                size,
+                1,
+                use_norm=use_norm,
+                keras_momentum=spec.bn_momentum,
+                act=spec.activation,
+                alpha=spec.alpha,
+                norm_after_activation=spec.norm_after_activation,
+            )
             if spec.dropout:
                 layers.append(nn.Dropout(spec.dropout))
             prev = size

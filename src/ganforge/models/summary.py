@@ -40,8 +40,11 @@ class Summary:
             shape = "(None, " + ", ".join(str(s) for s in row.output_shape) + ")"
             lines.append(f"{row.name + ' (' + row.kind + ')':<40}{shape:<24}{row.params:>12,}")
         lines.append("=" * 76)
-        lines += [f"Total params: {self.total:,}", f"Trainable params: {self.trainable:,}",
-                  f"Non-trainable params: {self.non_trainable:,}"]
+        lines += [
+            f"Total params: {self.total:,}",
+            f"Trainable params: {self.trainable:,}",
+            f"Non-trainable params: {self.non_trainable:,}",
+        ]
         return "\n".join(lines)
 
 
@@ -50,7 +53,8 @@ def keras_param_count(module: nn.Module, recurse: bool = True) -> tuple[int, int
     trainable = sum(p.numel() for p in module.parameters(recurse) if p.requires_grad)
     frozen = sum(p.numel() for p in module.parameters(recurse) if not p.requires_grad)
     stats = sum(
-        b.numel() for name, b in module.named_buffers(recurse=recurse)
+        b.numel()
+        for name, b in module.named_buffers(recurse=recurse)
         if name.rsplit(".", 1)[-1] in ("running_mean", "running_var")
     )
     return trainable + frozen + stats, trainable
@@ -65,8 +69,14 @@ def summarize(model: nn.Module, example: torch.Tensor) -> Summary:
             continue
 
         def hook(mod: nn.Module, _inp, out, name: str = name) -> None:
-            rows.append(LayerRow(name, type(mod).__name__, tuple(out.shape[1:]),
-                                 keras_param_count(mod, recurse=False)[0]))
+            rows.append(
+                LayerRow(
+                    name,
+                    type(mod).__name__,
+                    tuple(out.shape[1:]),
+                    keras_param_count(mod, recurse=False)[0],
+                )
+            )
 
         hooks.append(module.register_forward_hook(hook))
     was_training = model.training

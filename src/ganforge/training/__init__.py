@@ -9,18 +9,29 @@ from ganforge.runs import RunDir, next_run_path
 from ganforge.training.loop import Trainer, resolve_device
 
 
-def train(config: Config, run_dir: str | Path | None = None, device: str = "auto",
-          progress: bool | None = True, runs_root: str | Path = "runs") -> RunDir:
+def train(
+    config: Config,
+    run_dir: str | Path | None = None,
+    device: str = "auto",
+    progress: bool | None = True,
+    runs_root: str | Path = "runs",
+) -> RunDir:
     """Train `config` into a new run directory (default runs/NNNNN-NAME) and return it."""
     path = Path(run_dir) if run_dir else next_run_path(Path(runs_root), config.name)
     run = RunDir(path)
+    run.check_new()
+    trainer = Trainer(config, run, resolve_device(device))  # fails on bad data before any write
     run.create(config)
-    Trainer(config, run, resolve_device(device)).train(progress)
+    trainer.train(progress)
     return run
 
 
-def resume(run_dir: str | Path, device: str = "auto", progress: bool | None = True,
-           steps: int | None = None) -> RunDir:
+def resume(
+    run_dir: str | Path,
+    device: str = "auto",
+    progress: bool | None = True,
+    steps: int | None = None,
+) -> RunDir:
     """Continue the run in `run_dir` from its newest good checkpoint."""
     import dataclasses
 

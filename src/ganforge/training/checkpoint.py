@@ -56,8 +56,9 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
     except FileNotFoundError:
         raise CheckpointError(f"checkpoint '{path}' does not exist") from None
     except Exception as err:  # truncated zip, bad pickle opcode, foreign object...
-        raise CheckpointError(f"checkpoint '{path}' is damaged or not a ganforge checkpoint "
-                              f"({type(err).__name__})") from None
+        raise CheckpointError(
+            f"checkpoint '{path}' is damaged or not a ganforge checkpoint ({type(err).__name__})"
+        ) from None
     if not isinstance(state, dict) or state.get("format") != FORMAT or "generator" not in state:
         raise CheckpointError(f"'{path}' is not a ganforge checkpoint")
     return state

@@ -48,16 +48,22 @@ def resolve_device(name: str = "auto") -> torch.device:
 class Trainer:
     """Builds everything a config describes and trains it into a run directory."""
 
-    def __init__(self, config: Config, run: RunDir, device: torch.device | str = "cpu",
-                 dataset: ArrayDataset | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        run: RunDir,
+        device: torch.device | str = "cpu",
+        dataset: ArrayDataset | None = None,
+    ) -> None:
         self.config, self.run, self.device = config, run, torch.device(device)
         torch.manual_seed(config.seed)  # weight init and dropout masks
         self.dataset = dataset if dataset is not None else load_dataset(config.data)
         self.data_shape = self.dataset.shape
         G, D = build_models(config, self.data_shape)
         G, D = G.to(self.device), D.to(self.device)
-        self.nets = Networks(G, D, build_optimizer(G, config.optim.g),
-                             build_optimizer(D, config.optim.d))
+        self.nets = Networks(
+            G, D, build_optimizer(G, config.optim.g), build_optimizer(D, config.optim.d)
+        )
         t = config.train
         self.ema = GeneratorEMA(G, t.ema_decay, t.ema_start) if t.ema_decay else None
         self.objective = Objective.from_config(config)
@@ -65,8 +71,9 @@ class Trainer:
         self.noise = torch.Generator(self.device).manual_seed(config.seed + 1)
         fixed = torch.Generator(self.device).manual_seed(config.seed + 2)
         count = POINT_SAMPLES if len(self.data_shape) == 1 else t.grid_size
-        self.fixed_z = sample_latent(count, config.model.latent_dim, config.model.latent_dist,
-                                     fixed, self.device)
+        self.fixed_z = sample_latent(
+            count, config.model.latent_dim, config.model.latent_dist, fixed, self.device
+        )
         self.step = 0
 
     # ------------------------------------------------------------------ state
@@ -90,8 +97,10 @@ class Trainer:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         if list(state["data_shape"]) != list(self.data_shape):
-            raise CheckpointError(f"the checkpoint was trained on data of shape "
-                                  f"{tuple(state['data_shape'])}, not {self.data_shape}")
+            raise CheckpointError(
+                f"the checkpoint was trained on data of shape "
+                f"{tuple(state['data_shape'])}, not {self.data_shape}"
+            )
         self.nets.generator.load_state_dict(state["generator"])
         self.nets.discriminator.load_state_dict(state["discriminator"])
         if self.ema is not None and state.get("ema") is not None:
@@ -162,14 +171,22 @@ class Trainer:
 
         t, cfg = self.config.train, self.config
         writer = self._writer() if t.tensorboard else None
-        self.say(f"training '{cfg.name}' for {t.steps} steps on {self.device} "
-                 f"({len(self.dataset)} examples of shape {self.data_shape})")
+        self.say(
+            f"training '{cfg.name}' for {t.steps} steps on {self.device} "
+            f"({len(self.dataset)} examples of shape {self.data_shape})"
+        )
         for note in self.dataset.notes:
             self.say(f"warning: {note}")
         sums: dict[str, torch.Tensor] = {}
         count, last_time, started = 0, time.perf_counter(), time.perf_counter()
-        bar = tqdm(total=t.steps, initial=self.step, disable=None if progress is None else not progress, unit="step",
-                   dynamic_ncols=True, file=sys.stderr)
+        bar = tqdm(
+            total=t.steps,
+            initial=self.step,
+            disable=None if progress is None else not progress,
+            unit="step",
+            dynamic_ncols=True,
+            file=sys.stderr,
+        )
         try:
             while self.step < t.steps:
                 out = self._one_step()
@@ -192,8 +209,10 @@ class Trainer:
             bar.close()
             if writer is not None:
                 writer.close()
-        self.say(f"finished {t.steps} steps in {time.perf_counter() - started:.1f} s; "
-                 f"run directory: {self.run.path}")
+        self.say(
+            f"finished {t.steps} steps in {time.perf_counter() - started:.1f} s; "
+            f"run directory: {self.run.path}"
+        )
 
     def _one_step(self) -> dict[str, torch.Tensor]:
         cfg = self.config
@@ -201,22 +220,29 @@ class Trainer:
         for _ in range(cfg.train.n_critic):
             real, y = self.stream.next()
             z = sample_latent(real.shape[0], dim, dist, self.noise, self.device)
-            out = discriminator_step(self.nets, self.objective, real, None, z,
-                                     cfg.train.mixed_batches, self.noise)
+            out = discriminator_step(
+                self.nets, self.objective, real, None, z, cfg.train.mixed_batches, self.noise
+            )
         z = sample_latent(cfg.train.batch_size, dim, dist, self.noise, self.device)
         out.update(generator_step(self.nets, self.objective, z, None))
         if self.ema is not None:
             self.ema.update(self.nets.generator, self.step)
         return out
 
-    def _log_row(self, sums: dict[str, torch.Tensor], count: int, sec_per_step: float,
-                 writer: Any) -> dict[str, Any]:
+    def _log_row(
+        self, sums: dict[str, torch.Tensor], count: int, sec_per_step: float, writer: Any
+    ) -> dict[str, Any]:
         keys = sorted(sums)
         values = torch.stack([sums[k] for k in keys]).div(count).tolist()  # one device sync
-        row: dict[str, Any] = {"step": self.step, **dict(zip(keys, values, strict=True)),
-                               "sec_per_step": sec_per_step}
+        row: dict[str, Any] = {
+            "step": self.step,
+            **dict(zip(keys, values, strict=True)),
+            "sec_per_step": sec_per_step,
+        }
         self.run.append_metrics(row)
-        bad = [k for k in ("d_loss", "g_loss", "d_penalty") if k in row and not math.isfinite(row[k])]
+        bad = [
+            k for k in ("d_loss", "g_loss", "d_penalty") if k in row and not math.isfinite(row[k])
+        ]
         if bad:
             self._diverged(bad[0], row[bad[0]])
         if writer is not None:

@@ -31,9 +31,15 @@ class Objective:
         loss = config.loss
         spec = LOSSES.get(loss.name)
         last = config.model.d.last_activation or spec.default_last_activation
-        return cls(spec, squash=last == "sigmoid" and not spec.needs_probability,
-                   label_smoothing=loss.label_smoothing, label_noise=loss.label_noise,
-                   gp_weight=loss.gp_weight, r1_gamma=loss.r1_gamma, clip_value=loss.clip_value)
+        return cls(
+            spec,
+            squash=last == "sigmoid" and not spec.needs_probability,
+            label_smoothing=loss.label_smoothing,
+            label_noise=loss.label_noise,
+            gp_weight=loss.gp_weight,
+            r1_gamma=loss.r1_gamma,
+            clip_value=loss.clip_value,
+        )
 
     def scores(self, raw: Tensor) -> Tensor:
         return torch.sigmoid(raw) if self.squash else raw
@@ -42,8 +48,9 @@ class Objective:
         """What users call D(x): a probability for cross-entropy losses, else the score."""
         return torch.sigmoid(raw) if (self.squash or self.spec.needs_probability) else raw
 
-    def targets(self, n: int, device: torch.device,
-                generator: torch.Generator) -> tuple[Tensor | float, Tensor | float]:
+    def targets(
+        self, n: int, device: torch.device, generator: torch.Generator
+    ) -> tuple[Tensor | float, Tensor | float]:
         """Real and fake targets with one-sided smoothing and random flips (seed 003 sec. 6.2)."""
         real: Tensor | float = 1.0 - self.label_smoothing
         fake: Tensor | float = 0.0
@@ -54,8 +61,14 @@ class Objective:
             fake = torch.where(flip_fake, 1.0 - self.label_smoothing, 0.0)
         return real, fake
 
-    def penalty(self, discriminator: nn.Module, real: Tensor, fake: Tensor, y: Tensor | None,
-                generator: torch.Generator) -> Tensor | None:
+    def penalty(
+        self,
+        discriminator: nn.Module,
+        real: Tensor,
+        fake: Tensor,
+        y: Tensor | None,
+        generator: torch.Generator,
+    ) -> Tensor | None:
         total = None
         if self.gp_weight:
             total = gradient_penalty(discriminator, real, fake, self.gp_weight, y, generator)

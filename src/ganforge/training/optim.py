@@ -13,14 +13,27 @@ from ganforge.registry import Registry
 Factory = Callable[[Iterable[nn.Parameter], OptimizerConfig], torch.optim.Optimizer]
 OPTIMIZERS: Registry[Factory] = Registry("optimizer")
 
-OPTIMIZERS.add("adam", lambda params, c: torch.optim.Adam(
-    params, lr=c.lr, betas=(c.beta1, c.beta2), weight_decay=c.weight_decay),
-    "Adam; DCGAN uses lr 2e-4 and beta1 0.5")
-OPTIMIZERS.add("rmsprop", lambda params, c: torch.optim.RMSprop(
-    params, lr=c.lr, momentum=c.momentum, weight_decay=c.weight_decay),
-    "RMSprop; WGAN uses lr 5e-5")
-OPTIMIZERS.add("sgd", lambda params, c: torch.optim.SGD(
-    params, lr=c.lr, momentum=c.momentum, weight_decay=c.weight_decay), "plain SGD")
+OPTIMIZERS.add(
+    "adam",
+    lambda params, c: torch.optim.Adam(
+        params, lr=c.lr, betas=(c.beta1, c.beta2), weight_decay=c.weight_decay
+    ),
+    "Adam; DCGAN uses lr 2e-4 and beta1 0.5",
+)
+OPTIMIZERS.add(
+    "rmsprop",
+    lambda params, c: torch.optim.RMSprop(
+        params, lr=c.lr, momentum=c.momentum, weight_decay=c.weight_decay
+    ),
+    "RMSprop; WGAN uses lr 5e-5",
+)
+OPTIMIZERS.add(
+    "sgd",
+    lambda params, c: torch.optim.SGD(
+        params, lr=c.lr, momentum=c.momentum, weight_decay=c.weight_decay
+    ),
+    "plain SGD",
+)
 
 
 def build_optimizer(module: nn.Module, config: OptimizerConfig) -> torch.optim.Optimizer:

@@ -24,35 +24,49 @@ class Networks:
     d_optimizer: torch.optim.Optimizer
 
 
-def sample_latent(n: int, dim: int, dist: str, generator: torch.Generator,
-                  device: torch.device) -> Tensor:
+def sample_latent(
+    n: int, dim: int, dist: str, generator: torch.Generator, device: torch.device
+) -> Tensor:
     """z of shape (n, dim): standard normal, or uniform on [-1, 1] (seed 003)."""
     if dist == "uniform":
         return torch.rand(n, dim, generator=generator, device=device).mul_(2).sub_(1)
     return torch.randn(n, dim, generator=generator, device=device)
 
 
-def discriminator_step(nets: Networks, objective: Objective, real: Tensor, y: Tensor | None,
-                       z: Tensor, mixed: bool, generator: torch.Generator) -> dict[str, Tensor]:
+def discriminator_step(
+    nets: Networks,
+    objective: Objective,
+    real: Tensor,
+    y: Tensor | None,
+    z: Tensor,
+    mixed: bool,
+    generator: torch.Generator,
+) -> dict[str, Tensor]:
     """Update D once on a real batch and G(z); return its loss and what it predicted."""
     D = nets.discriminator
     with torch.no_grad():
         fake = nets.generator(z, y)
     if mixed:  # one pass: batch norm sees real and fake together (the original GAN code)
-        raw_real, raw_fake = D(torch.cat([real, fake]), None if y is None else torch.cat([y, y])).chunk(2)
+        raw_real, raw_fake = D(
+            torch.cat([real, fake]), None if y is None else torch.cat([y, y])
+        ).chunk(2)
     else:  # separate passes per batch (seed 001 sec. 3.2.7)
         raw_real, raw_fake = D(real, y), D(fake, y)
     real_target, fake_target = objective.targets(real.shape[0], real.device, generator)
-    loss = objective.spec.discriminator(objective.scores(raw_real), objective.scores(raw_fake),
-                                        real_target, fake_target)
+    loss = objective.spec.discriminator(
+        objective.scores(raw_real), objective.scores(raw_fake), real_target, fake_target
+    )
     penalty = objective.penalty(D, real, fake, y, generator)
     total = loss if penalty is None else loss + penalty
     nets.d_optimizer.zero_grad(set_to_none=True)
     total.backward()
     nets.d_optimizer.step()
     objective.after_discriminator_update(D)
-    out = {"d_loss": loss.detach(), "d_real": objective.shown(raw_real).mean().detach(),
-           "d_fake": objective.shown(raw_fake).mean().detach()}
+    out = {
+        "d_loss": loss.detach(),
+        "d_real": objective.shown(raw_real).mean().detach(),
+        "d_fake": objective.shown(raw_fake).mean().detach(),
+    }
     if penalty is not None:
         out["d_penalty"] = penalty.detach()
     threshold = objective.spec.decision_threshold
@@ -62,8 +76,9 @@ def discriminator_step(nets: Networks, objective: Objective, real: Tensor, y: Te
     return out
 
 
-def generator_step(nets: Networks, objective: Objective, z: Tensor,
-                   y: Tensor | None) -> dict[str, Tensor]:
+def generator_step(
+    nets: Networks, objective: Objective, z: Tensor, y: Tensor | None
+) -> dict[str, Tensor]:
     """Update G once to fool the current D; D's weights get no gradients."""
     D = nets.discriminator
     D.requires_grad_(False)

@@ -1,0 +1,128 @@
+import copy
+
+import pytest
+import torch
+
+from conftest import tiny_config
+from ganforge.losses import LOSSES
+from ganforge.models import MODELS
+from ganforge.runs import RunDir
+from ganforge.training import Trainer
+
+
+def make_trainer(tmp_path, *overrides, name="run"):
+    config = tiny_config(*overrides)
+    run = RunDir(tmp_path / name)
+    run.create(config)
+    return Trainer(config, run, "cpu")
+
+
+def loss_overrides(loss):
+    extra = [f"loss.name={loss}"]
+    if loss == "wasserstein":
+        extra += ["loss.clip_value=0.01", "optim.d.name=rmsprop", "optim.g.name=rmsprop",
+                  "optim.d.lr=5e-5", "optim.g.lr=5e-5"]
+    return extra
+
+
+@pytest.mark.parametrize("family", MODELS.names())
+@pytest.mark.parametrize("loss", LOSSES.names())
+def test_few_steps_of_every_family_and_loss(tmp_path, family, loss):
+    overrides = [f"model.name={family}", *loss_overrides(loss)]
+    trainer = make_trainer(tmp_path, *overrides)
+    before = copy.deepcopy(trainer.nets.generator.state_dict())
+    d_before = copy.deepcopy(trainer.nets.discriminator.state_dict())
+    trainer.train(progress=False)
+    rows = trainer.run.read_metrics()
+    assert [r["step"] for r in rows] == [2, 4]
+    for row in rows:
+        for key in ("d_loss", "g_loss", "d_real", "d_fake", "sec_per_step"):
+            assert isinstance(row[key], float) and row[key] == row[key], key
+    moved = [not torch.equal(before[k], v) for k, v in trainer.nets.generator.state_dict().items()
+             if v.is_floating_point()]
+    assert all(moved), "every generator tensor should change"
+    assert any(not torch.equal(d_before[k], v)
+               for k, v in trainer.nets.discriminator.state_dict().items())
+    # same seed, same numbers
+    again = make_trainer(tmp_path, *overrides, name="again")
+    again.train(progress=False)
+    assert again.run.read_metrics()[-1]["d_loss"] == rows[-1]["d_loss"]
+    for k, v in trainer.nets.generator.state_dict().items():
+        assert torch.equal(v, again.nets.generator.state_dict()[k]), k
+
+
+def test_a_different_seed_gives_different_numbers(tmp_path):
+    a = make_trainer(tmp_path, "seed=1", name="a")
+    b = make_trainer(tmp_path, "seed=2", name="b")
+    a.train(progress=False)
+    b.train(progress=False)
+    assert a.run.read_metrics()[-1]["g_loss"] != b.run.read_metrics()[-1]["g_loss"]
+
+
+def test_accuracy_is_reported_for_classifying_losses_only(tmp_path):
+    bce = make_trainer(tmp_path, name="bce")
+    bce.train(progress=False)
+    row = bce.run.read_metrics()[-1]
+    assert 0 <= row["d_acc_real"] <= 1 and 0 <= row["d_acc_fake"] <= 1
+    assert 0 < row["d_real"] < 1  # a probability for cross-entropy losses
+    critic = make_trainer(tmp_path, *loss_overrides("wasserstein"), name="critic")
+    critic.train(progress=False)
+    assert "d_acc_real" not in critic.run.read_metrics()[-1]
+
+
+def test_n_critic_and_weight_clipping(tmp_path):
+    trainer = make_trainer(tmp_path, *loss_overrides("wasserstein"), "train.n_critic=5")
+    trainer.train(progress=False)
+    d_state = trainer.nets.d_optimizer.state_dict()["state"]
+    g_state = trainer.nets.g_optimizer.state_dict()["state"]
+    assert d_state[0]["step"].item() == 5 * g_state[0]["step"].item() == 20
+    biggest = max(p.abs().max().item() for p in trainer.nets.discriminator.parameters())
+    assert biggest <= 0.01 + 1e-9
+
+
+@pytest.mark.parametrize("penalty", ["loss.gp_weight=10", "loss.r1_gamma=1"])
+def test_gradient_penalties_are_applied_and_logged(tmp_path, penalty):
+    loss = "wasserstein" if "gp" in penalty else "nonsaturating"
+    trainer = make_trainer(tmp_path, f"loss.name={loss}", penalty)
+    trainer.train(progress=False)
+    assert trainer.run.read_metrics()[-1]["d_penalty"] > 0
+
+
+def test_generator_ema_averages_weights(tmp_path):
+    trainer = make_trainer(tmp_path, "train.ema_decay=0.9")
+    live = trainer.nets.generator
+    trainer.train(progress=False)
+    ema = trainer.ema.module
+    differs = [not torch.equal(a, b) for a, b in zip(ema.parameters(), live.parameters())]
+    assert any(differs)
+    for a, b in zip(ema.buffers(), live.buffers()):
+        assert torch.equal(a, b)  # batch-norm statistics are copied, not averaged
+
+
+@pytest.mark.parametrize("option", [
+    "loss.label_smoothing=0.1", "loss.label_noise=0.1", "train.mixed_batches=true",
+    "model.latent_dist=uniform", "optim.g.name=sgd", "optim.d.name=rmsprop",
+    "model.d.last_activation=sigmoid",
+])
+def test_training_options_run_and_stay_finite(tmp_path, option):
+    extra = ["loss.name=lsgan"] if "last_activation" in option else []
+    trainer = make_trainer(tmp_path, option, *extra)
+    trainer.train(progress=False)
+    row = trainer.run.read_metrics()[-1]
+    assert torch.isfinite(torch.tensor([row["d_loss"], row["g_loss"]])).all()
+
+
+def test_label_smoothing_changes_the_discriminator_loss(tmp_path):
+    plain = make_trainer(tmp_path, name="plain")
+    smooth = make_trainer(tmp_path, "loss.label_smoothing=0.2", name="smooth")
+    plain.train(progress=False)
+    smooth.train(progress=False)
+    assert plain.run.read_metrics()[0]["d_loss"] != smooth.run.read_metrics()[0]["d_loss"]
+
+
+def test_toy_data_trains_a_dense_gan_and_plots_points(tmp_path):
+    trainer = make_trainer(tmp_path, "data.name=toy_ring", "model.name=mlp",
+                           "model.g.last_activation=none", "data.limit=256")
+    trainer.train(progress=False)
+    assert trainer.data_shape == (2,)
+    assert (trainer.run.samples_dir / "step_0000004.png").stat().st_size > 1000
