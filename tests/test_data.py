@@ -62,7 +62,8 @@ def test_folder_handles_modes_and_reports_bad_files(tmp_path):
     Image.fromarray(rgba, "RGBA").save(tmp_path / "dogs/c.png")
     Image.fromarray(np.full((16, 16), 65535, np.uint16)).save(tmp_path / "dogs/d.png")  # 16-bit
     Image.fromarray(rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)).convert("P").save(
-        tmp_path / "dogs/e.gif")
+        tmp_path / "dogs/e.gif"
+    )
     (tmp_path / "dogs/empty.png").write_bytes(b"")
     (tmp_path / "dogs/cut.png").write_bytes((tmp_path / "cats/a.png").read_bytes()[:60])
     ds = load_dataset(DataConfig(name="folder", path=str(tmp_path), resolution=8))
@@ -120,6 +121,16 @@ def test_dataset_smaller_than_a_batch_is_an_error():
 def test_shared_mnist_npz_matches_published_statistics(shared_data):
     ds = load_dataset(DataConfig(name="npz", path=str(shared_data / "mnist_test.npz")))
     assert len(ds) == 10000 and ds.shape == (1, 28, 28)
-    assert torch.bincount(ds.labels).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028,
-                                                  974, 1009]
+    assert torch.bincount(ds.labels).tolist() == [
+        980,
+        1135,
+        1032,
+        1010,
+        982,
+        892,
+        958,
+        1028,
+        974,
+        1009,
+    ]
     assert ds.data.float().mean().item() == pytest.approx(33.7912, abs=1e-3)

@@ -20,8 +20,11 @@ CASES = [(f, s) for f in MODELS.names() for s in shapes_for(f)]
 
 @pytest.mark.parametrize("family, shape", CASES)
 def test_every_family_maps_z_to_data_and_data_to_scores(family, shape):
-    config = load_config(None, [f"model.name={family}", "model.width=8", "model.latent_dim=16"]
-                         + (["model.g.last_activation=none"] if len(shape) == 1 else []))
+    config = load_config(
+        None,
+        [f"model.name={family}", "model.width=8", "model.latent_dim=16"]
+        + (["model.g.last_activation=none"] if len(shape) == 1 else []),
+    )
     torch.manual_seed(0)
     generator, discriminator = build_models(config, shape)
     z = torch.randn(3, 16)
@@ -37,20 +40,28 @@ def test_every_family_maps_z_to_data_and_data_to_scores(family, shape):
         assert p.grad.abs().sum() > 0, f"{name} got no gradient"
 
 
-@pytest.mark.parametrize("preset, g_total, g_trainable, d_total, d_trainable", [
-    ("seed000-dense", 1_493_520, 1_489_936, 533_505, 533_505),
-    ("seed000-conv", 1_031_297, 1_030_657, 80_769, 80_769),
-    ("seed003-mnist", 2_330_944, 2_305_472, 212_865, 212_865),
-])
-def test_seed_presets_match_the_published_parameter_counts(preset, g_total, g_trainable,
-                                                           d_total, d_trainable):
+@pytest.mark.parametrize(
+    "preset, g_total, g_trainable, d_total, d_trainable",
+    [
+        ("seed000-dense", 1_493_520, 1_489_936, 533_505, 533_505),
+        ("seed000-conv", 1_031_297, 1_030_657, 80_769, 80_769),
+        ("seed003-mnist", 2_330_944, 2_305_472, 212_865, 212_865),
+    ],
+)
+def test_seed_presets_match_the_published_parameter_counts(
+    preset, g_total, g_trainable, d_total, d_trainable
+):
     config = load_config(preset)
     shape = dataset_shape(config.data)
     generator, discriminator = build_models(config, shape)
     g = summarize(generator, torch.zeros(2, config.model.latent_dim))
     d = summarize(discriminator, torch.zeros(2, *shape))
-    assert (g.total, g.trainable, d.total, d.trainable) == (g_total, g_trainable, d_total,
-                                                           d_trainable)
+    assert (g.total, g.trainable, d.total, d.trainable) == (
+        g_total,
+        g_trainable,
+        d_total,
+        d_trainable,
+    )
     assert g.rows[-1].output_shape == (1, 28, 28)
 
 
@@ -83,13 +94,25 @@ def test_keras_momentum_and_layer_order_options():
 
 
 def test_dcgan_depth_follows_resolution():
-    config = load_config(None, ["model.name=dcgan", "model.g.hidden=none", "model.d.hidden=none",
-                                "model.g.project_channels=none", "model.g.strides=none",
-                                "model.d.strides=none", "model.g.out_kernel_size=none"])
+    config = load_config(
+        None,
+        [
+            "model.name=dcgan",
+            "model.g.hidden=none",
+            "model.d.hidden=none",
+            "model.g.project_channels=none",
+            "model.g.strides=none",
+            "model.d.strides=none",
+            "model.g.out_kernel_size=none",
+        ],
+    )
     for size, blocks in ((28, 2), (32, 3), (64, 4)):
         generator, discriminator = build_models(config, (3, size, size))
-        ups = [m for m in generator.modules()
-               if isinstance(m, torch.nn.ConvTranspose2d | torch.nn.Conv2d)]
+        ups = [
+            m
+            for m in generator.modules()
+            if isinstance(m, torch.nn.ConvTranspose2d | torch.nn.Conv2d)
+        ]
         convs = [m for m in discriminator.modules() if isinstance(m, torch.nn.Conv2d)]
         assert len(ups) == blocks + 1 and len(convs) == blocks
 

@@ -20,8 +20,13 @@ def make_trainer(tmp_path, *overrides, name="run"):
 def loss_overrides(loss):
     extra = [f"loss.name={loss}"]
     if loss == "wasserstein":
-        extra += ["loss.clip_value=0.01", "optim.d.name=rmsprop", "optim.g.name=rmsprop",
-                  "optim.d.lr=5e-5", "optim.g.lr=5e-5"]
+        extra += [
+            "loss.clip_value=0.01",
+            "optim.d.name=rmsprop",
+            "optim.g.name=rmsprop",
+            "optim.d.lr=5e-5",
+            "optim.g.lr=5e-5",
+        ]
     return extra
 
 
@@ -38,11 +43,15 @@ def test_few_steps_of_every_family_and_loss(tmp_path, family, loss):
     for row in rows:
         for key in ("d_loss", "g_loss", "d_real", "d_fake", "sec_per_step"):
             assert isinstance(row[key], float) and row[key] == row[key], key
-    moved = [not torch.equal(before[k], v) for k, v in trainer.nets.generator.state_dict().items()
-             if v.is_floating_point()]
+    moved = [
+        not torch.equal(before[k], v)
+        for k, v in trainer.nets.generator.state_dict().items()
+        if v.is_floating_point()
+    ]
     assert all(moved), "every generator tensor should change"
-    assert any(not torch.equal(d_before[k], v)
-               for k, v in trainer.nets.discriminator.state_dict().items())
+    assert any(
+        not torch.equal(d_before[k], v) for k, v in trainer.nets.discriminator.state_dict().items()
+    )
     # same seed, same numbers
     again = make_trainer(tmp_path, *overrides, name="again")
     again.train(progress=False)
@@ -99,11 +108,18 @@ def test_generator_ema_averages_weights(tmp_path):
         assert torch.equal(a, b)  # batch-norm statistics are copied, not averaged
 
 
-@pytest.mark.parametrize("option", [
-    "loss.label_smoothing=0.1", "loss.label_noise=0.1", "train.mixed_batches=true",
-    "model.latent_dist=uniform", "optim.g.name=sgd", "optim.d.name=rmsprop",
-    "model.d.last_activation=sigmoid",
-])
+@pytest.mark.parametrize(
+    "option",
+    [
+        "loss.label_smoothing=0.1",
+        "loss.label_noise=0.1",
+        "train.mixed_batches=true",
+        "model.latent_dist=uniform",
+        "optim.g.name=sgd",
+        "optim.d.name=rmsprop",
+        "model.d.last_activation=sigmoid",
+    ],
+)
 def test_training_options_run_and_stay_finite(tmp_path, option):
     extra = ["loss.name=lsgan"] if "last_activation" in option else []
     trainer = make_trainer(tmp_path, option, *extra)
@@ -121,8 +137,13 @@ def test_label_smoothing_changes_the_discriminator_loss(tmp_path):
 
 
 def test_toy_data_trains_a_dense_gan_and_plots_points(tmp_path):
-    trainer = make_trainer(tmp_path, "data.name=toy_ring", "model.name=mlp",
-                           "model.g.last_activation=none", "data.limit=256")
+    trainer = make_trainer(
+        tmp_path,
+        "data.name=toy_ring",
+        "model.name=mlp",
+        "model.g.last_activation=none",
+        "data.limit=256",
+    )
     trainer.train(progress=False)
     assert trainer.data_shape == (2,)
     assert (trainer.run.samples_dir / "step_0000004.png").stat().st_size > 1000

@@ -94,6 +94,14 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from ganforge.sampling import export_generator
+
+    loaded = export_generator(args.source, Path(args.output), use_ema=not args.no_ema)
+    print(f"{args.output} (generator at step {loaded.step})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ganforge", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -125,12 +133,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_summary)
 
     p = sub.add_parser("sample", help="draw samples from a trained generator")
-    p.add_argument("source", metavar="RUN_DIR|CHECKPOINT")
+    p.add_argument("source", metavar="RUN_DIR|CHECKPOINT|FILE.safetensors")
     p.add_argument("-n", type=int, default=64, help="number of samples (default 64)")
     p.add_argument("-o", "--output", required=True, help="OUT.png (grid) or OUT.npz (arrays)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-ema", action="store_true", help="use the raw generator, not its EMA")
     p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("export", help="write the generator as .safetensors with its config")
+    p.add_argument("source", metavar="RUN_DIR|CHECKPOINT")
+    p.add_argument("-o", "--output", required=True, help="OUT.safetensors")
+    p.add_argument("--no-ema", action="store_true", help="export the raw generator, not its EMA")
+    p.set_defaults(func=cmd_export)
     return parser
 
 

@@ -54,8 +54,10 @@ def latest_checkpoint(run_dir: Path) -> Path:
 
 
 def load_generator(source: str | Path, use_ema: bool = True) -> LoadedGenerator:
-    """A run directory (newest checkpoint) or a checkpoint file -> generator in eval mode."""
+    """A run directory (newest checkpoint), a checkpoint or an exported .safetensors file."""
     path = Path(source)
+    if path.suffix == ".safetensors":
+        return _load_safetensors(path)
     if path.is_dir():
         path = latest_checkpoint(path)
     state = load_checkpoint(path)
@@ -81,3 +83,44 @@ def write_samples(samples: torch.Tensor, out: Path) -> None:
         save_samples(samples, out)
     else:
         raise CheckpointError(f"output '{out}' must end in .png or .npz")
+
+
+def export_generator(source: str | Path, out: Path, use_ema: bool = True) -> LoadedGenerator:
+    """Write the generator (EMA if present) as safetensors, with its config as JSON metadata."""
+    import json
+
+    from safetensors.torch import save
+
+    from ganforge.config import to_dict
+    from ganforge.training.checkpoint import atomic_write
+
+    loaded = load_generator(source, use_ema)
+    tensors = {k: v.detach().cpu().contiguous() for k, v in loaded.generator.state_dict().items()}
+    metadata = {
+        "format": "ganforge-generator",
+        "config": json.dumps(to_dict(loaded.config)),
+        "data_shape": json.dumps(list(loaded.data_shape)),
+        "step": str(loaded.step),
+    }
+    atomic_write(Path(out), lambda f: f.write(save(tensors, metadata)))
+    return loaded
+
+
+def _load_safetensors(path: Path) -> LoadedGenerator:
+    import json
+
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
+    except Exception as err:
+        raise CheckpointError(f"'{path}' is not a readable safetensors file ({err})") from None
+    if meta.get("format") != "ganforge-generator":
+        raise CheckpointError(f"'{path}' was not exported by ganforge (no generator config)")
+    config = config_from_dict(json.loads(meta["config"]))
+    shape = tuple(json.loads(meta["data_shape"]))
+    generator = build_generator(config, shape)
+    generator.load_state_dict(tensors)
+    return LoadedGenerator(generator.eval(), config, shape, int(meta.get("step", 0)))

@@ -1,0 +1,1 @@
+"""Quality measures: diagnostics while training (and, later, FID/IS/KID and mode coverage)."""

@@ -79,3 +79,10 @@ def prune_checkpoints(folder: Path, keep: int, protect: set[Path] | None = None)
     for _, path in list_checkpoints(folder)[:-keep]:
         if not protect or path not in protect:
             path.unlink(missing_ok=True)
+
+
+def remove_partial_writes(folder: Path) -> None:
+    """Delete temporary files a killed process left behind while writing a checkpoint."""
+    if folder.is_dir():
+        for tmp in folder.glob(".step_*.tmp"):
+            tmp.unlink(missing_ok=True)

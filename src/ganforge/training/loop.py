@@ -1,8 +1,9 @@
-"""The training loop: owns cadence (critic steps, EMA, logging, samples, checkpoints).
+"""The training loop: owns cadence (critic steps, EMA, logging, samples, checkpoints, alarms).
 
 The steps do the updates; this file decides when things happen and writes the run directory.
 Every source of randomness is a seeded `torch.Generator` or the global torch RNG, and all of
-them are saved in checkpoints, so a resumed run continues the same sequence of numbers.
+them are saved in checkpoints, so a resumed run continues the same sequence of numbers and ends
+with bit-identical weights on CPU.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from typing import Any
 import torch
 
 from ganforge.config import Config, to_dict
-from ganforge.data import ArrayDataset, BatchStream, load_dataset
-from ganforge.errors import CheckpointError, TrainingDiverged
+from ganforge.data import ArrayDataset, BatchStream, load_dataset, to_model_range
+from ganforge.errors import CheckpointError, GanforgeError, TrainingDiverged
+from ganforge.metrics.diagnostics import Alarm, FailureMonitor, pairwise_diversity
 from ganforge.models import build_models
 from ganforge.runs import RunDir, plot_losses, save_samples
 from ganforge.training.checkpoint import (
@@ -25,6 +27,7 @@ from ganforge.training.checkpoint import (
     list_checkpoints,
     load_checkpoint,
     prune_checkpoints,
+    remove_partial_writes,
     save_checkpoint,
 )
 from ganforge.training.ema import GeneratorEMA
@@ -33,14 +36,13 @@ from ganforge.training.optim import build_optimizer
 from ganforge.training.steps import Networks, discriminator_step, generator_step, sample_latent
 
 POINT_SAMPLES = 2000  # 2-D data: points per scatter plot
+WATCHED = ("d_loss", "g_loss", "d_penalty", "d_grad_norm", "g_grad_norm")
 
 
 def resolve_device(name: str = "auto") -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():
-        from ganforge.errors import GanforgeError
-
         raise GanforgeError("--device cuda was asked for, but PyTorch sees no CUDA GPU here")
     return torch.device(name)
 
@@ -67,6 +69,7 @@ class Trainer:
         t = config.train
         self.ema = GeneratorEMA(G, t.ema_decay, t.ema_start) if t.ema_decay else None
         self.objective = Objective.from_config(config)
+        self.monitor = FailureMonitor(self.objective.spec.decision_threshold is not None)
         self.stream = BatchStream(self.dataset, t.batch_size, config.seed, self.device)
         self.noise = torch.Generator(self.device).manual_seed(config.seed + 1)
         fixed = torch.Generator(self.device).manual_seed(config.seed + 2)
@@ -74,6 +77,10 @@ class Trainer:
         self.fixed_z = sample_latent(
             count, config.model.latent_dim, config.model.latent_dist, fixed, self.device
         )
+        # real-data diversity for the mode-collapse alarm, from a fixed subset of the same size
+        pick = torch.randperm(len(self.dataset), generator=torch.Generator().manual_seed(0))
+        real = to_model_range(self.dataset.data[pick[:count]])
+        self.real_diversity = pairwise_diversity(real)
         self.step = 0
 
     # ------------------------------------------------------------------ state
@@ -92,6 +99,7 @@ class Trainer:
             "g_optimizer": self.nets.g_optimizer.state_dict(),
             "d_optimizer": self.nets.d_optimizer.state_dict(),
             "stream": self.stream.state_dict(),
+            "monitor": self.monitor.state_dict(),
             "rng": rng,
         }
 
@@ -101,13 +109,20 @@ class Trainer:
                 f"the checkpoint was trained on data of shape "
                 f"{tuple(state['data_shape'])}, not {self.data_shape}"
             )
-        self.nets.generator.load_state_dict(state["generator"])
-        self.nets.discriminator.load_state_dict(state["discriminator"])
-        if self.ema is not None and state.get("ema") is not None:
-            self.ema.load_state_dict(state["ema"])
-        self.nets.g_optimizer.load_state_dict(state["g_optimizer"])
-        self.nets.d_optimizer.load_state_dict(state["d_optimizer"])
+        try:
+            self.nets.generator.load_state_dict(state["generator"])
+            self.nets.discriminator.load_state_dict(state["discriminator"])
+            if self.ema is not None and state.get("ema") is not None:
+                self.ema.load_state_dict(state["ema"])
+            self.nets.g_optimizer.load_state_dict(state["g_optimizer"])
+            self.nets.d_optimizer.load_state_dict(state["d_optimizer"])
+        except (RuntimeError, ValueError, KeyError) as err:
+            first = str(err).strip().splitlines()[0]
+            raise CheckpointError(
+                f"the checkpoint does not fit the networks this config describes ({first})"
+            ) from None
         self.stream.load_state_dict(state["stream"])
+        self.monitor.load_state_dict(state["monitor"])
         torch.set_rng_state(state["rng"]["torch"])
         self.noise.set_state(state["rng"]["noise"])
         if "cuda" in state["rng"] and self.device.type == "cuda":
@@ -116,12 +131,14 @@ class Trainer:
 
     def resume(self) -> None:
         """Continue from the newest checkpoint that loads; damaged ones are reported and skipped."""
+        remove_partial_writes(self.run.checkpoints_dir)
         for step, path in reversed(list_checkpoints(self.run.checkpoints_dir)):
             try:
                 state = load_checkpoint(path, self.device)
             except CheckpointError as err:
-                self.say(f"warning: {err}; trying the previous checkpoint")
+                self.say(f"warning: {err}; using the previous checkpoint")
                 continue
+            _check_same_run(state["config"], to_dict(self.config), path)
             self.load_state_dict(state)
             self.run.truncate_metrics(step)
             self.say(f"resumed from {path.name} at step {step}")
@@ -147,19 +164,27 @@ class Trainer:
         finally:
             G.train(was_training)
 
-    def save_samples(self, writer: Any) -> None:
+    def save_samples(self, writer: Any) -> float:
+        """Write the fixed-latent grid; return its diversity relative to real data."""
         samples = self.sample(self.fixed_z)
         reference = self.dataset.data[:POINT_SAMPLES] if samples.dim() == 2 else None
-        path = self.run.samples_dir / f"step_{self.step:07d}.png"
-        save_samples(samples, path, reference)
+        save_samples(samples, self.run.samples_dir / f"step_{self.step:07d}.png", reference)
         if writer is not None and samples.dim() == 4:
             from ganforge.runs.images import pixel_grid
 
             writer.add_image("samples", pixel_grid(samples), self.step)
+        return pairwise_diversity(samples)
 
     def save_checkpoint(self) -> Path:
         path = self.run.checkpoints_dir / checkpoint_name(self.step)
-        save_checkpoint(path, self.state_dict())
+        try:
+            save_checkpoint(path, self.state_dict())
+        except OSError as err:
+            raise CheckpointError(
+                f"could not write checkpoint {path.name} ({err.strerror or err}); training "
+                f"stopped at step {self.step} and the checkpoints already in "
+                f"{self.run.checkpoints_dir} are intact"
+            ) from None
         prune_checkpoints(self.run.checkpoints_dir, self.config.train.keep_checkpoints)
         plot_losses(self.run.read_metrics(), self.run.plot_path, self.config.name)
         return path
@@ -179,12 +204,13 @@ class Trainer:
             self.say(f"warning: {note}")
         sums: dict[str, torch.Tensor] = {}
         count, last_time, started = 0, time.perf_counter(), time.perf_counter()
+        check_every_step = self.device.type == "cpu"  # free on CPU; a GPU would have to sync
         bar = tqdm(
             total=t.steps,
             initial=self.step,
-            disable=None if progress is None else not progress,
             unit="step",
             dynamic_ncols=True,
+            disable=None if progress is None else not progress,
             file=sys.stderr,
         )
         try:
@@ -192,17 +218,29 @@ class Trainer:
                 out = self._one_step()
                 self.step += 1
                 count += 1
+                if check_every_step:
+                    self._check_finite({k: v.item() for k, v in out.items() if k in WATCHED})
                 for key, value in out.items():
                     sums[key] = sums[key] + value if key in sums else value
                 done = self.step == t.steps
-                if self.step % t.log_every == 0 or done:
+                sample_due = (t.sample_every and self.step % t.sample_every == 0) or done
+                checkpoint_due = (
+                    t.checkpoint_every and self.step % t.checkpoint_every == 0
+                ) or done
+                if self.step % t.log_every == 0 or sample_due or checkpoint_due:
                     now = time.perf_counter()
-                    row = self._log_row(sums, count, (now - last_time) / count, writer)
+                    row = self._row(sums, count, (now - last_time) / count)
+                    self._check_finite(row)
+                    alarms = self.monitor.observe_row(row)
+                    if sample_due:
+                        row["diversity"] = self.save_samples(writer) / self.real_diversity
+                        alarms += self.monitor.observe_diversity(
+                            self.step, row["diversity"] * self.real_diversity, self.real_diversity
+                        )
+                    self._record(row, alarms, writer)
                     bar.set_postfix(d_loss=f"{row['d_loss']:.3f}", g_loss=f"{row['g_loss']:.3f}")
-                    sums, count, last_time = {}, 0, now
-                if (t.sample_every and self.step % t.sample_every == 0) or done:
-                    self.save_samples(writer)
-                if (t.checkpoint_every and self.step % t.checkpoint_every == 0) or done:
+                    sums, count, last_time = {}, 0, time.perf_counter()
+                if checkpoint_due:
                     self.save_checkpoint()
                 bar.update(1)
         finally:
@@ -229,35 +267,41 @@ class Trainer:
             self.ema.update(self.nets.generator, self.step)
         return out
 
-    def _log_row(
-        self, sums: dict[str, torch.Tensor], count: int, sec_per_step: float, writer: Any
-    ) -> dict[str, Any]:
+    def _row(self, sums: dict[str, torch.Tensor], count: int, sec_per_step: float) -> dict:
         keys = sorted(sums)
         values = torch.stack([sums[k] for k in keys]).div(count).tolist()  # one device sync
-        row: dict[str, Any] = {
+        return {
             "step": self.step,
             **dict(zip(keys, values, strict=True)),
             "sec_per_step": sec_per_step,
         }
+
+    def _record(self, row: dict[str, Any], alarms: list[Alarm], writer: Any) -> None:
+        if alarms:
+            row["alarms"] = [a.name for a in alarms]
         self.run.append_metrics(row)
-        bad = [
-            k for k in ("d_loss", "g_loss", "d_penalty") if k in row and not math.isfinite(row[k])
-        ]
-        if bad:
-            self._diverged(bad[0], row[bad[0]])
+        for alarm in alarms:
+            self.say(f"ALARM {alarm.name} at step {alarm.step}: {alarm.message}")
         if writer is not None:
-            for key in keys + ["sec_per_step"]:
-                writer.add_scalar(f"train/{key}", row[key], self.step)
-        return row
+            for key, value in row.items():
+                if isinstance(value, float) and key != "step":
+                    writer.add_scalar(f"train/{key}", value, self.step)
+
+    def _check_finite(self, values: dict[str, Any]) -> None:
+        for key in WATCHED:
+            value = values.get(key)
+            if value is not None and not math.isfinite(value):
+                self._diverged(key, value)
 
     def _diverged(self, key: str, value: float) -> None:
-        net = "discriminator" if key.startswith("d_") else "generator"
-        side = "d" if net == "discriminator" else "g"
+        side = "d" if key.startswith("d_") else "g"
+        net = "discriminator" if side == "d" else "generator"
+        what = "gradient" if key.endswith("grad_norm") else "loss"
         lr = getattr(self.config.optim, side).lr
         raise TrainingDiverged(
-            f"training diverged by step {self.step}: the {net} loss became {value}; the usual "
-            f"cause is a learning rate that is too high (optim.{side}.lr={lr:g}); checkpoints "
-            f"already written in {self.run.checkpoints_dir} are kept"
+            f"training diverged at step {self.step}: the {net}'s {what} became {value}; the "
+            f"usual cause is a learning rate that is too high (optim.{side}.lr={lr:g}); the "
+            f"checkpoints already in {self.run.checkpoints_dir} are kept"
         )
 
     def _writer(self) -> Any:
@@ -266,4 +310,23 @@ class Trainer:
         except ImportError:
             self.say("warning: TensorBoard is not installed; no event files are written")
             return None
-        return SummaryWriter(log_dir=str(self.run.tensorboard_dir))
+        # purge_step drops events a killed run logged after its last checkpoint
+        return SummaryWriter(log_dir=str(self.run.tensorboard_dir), purge_step=self.step or None)
+
+
+def _check_same_run(saved: dict[str, Any], current: dict[str, Any], path: Path) -> None:
+    """A checkpoint resumes only the config it was trained with (train.steps may grow)."""
+    saved = {**saved, "train": {**saved["train"], "steps": None}}
+    current = {**current, "train": {**current["train"], "steps": None}}
+    if saved != current:
+        diff = sorted(_diff(saved, current))
+        raise CheckpointError(
+            f"{path.name} was written by a different config ({', '.join(diff)} "
+            "differ); resume with the run's own config.yaml"
+        )
+
+
+def _diff(a: Any, b: Any, prefix: str = "") -> list[str]:
+    if isinstance(a, dict) and isinstance(b, dict):
+        return [d for k in a.keys() | b.keys() for d in _diff(a.get(k), b.get(k), f"{prefix}{k}.")]
+    return [] if a == b else [prefix.rstrip(".")]

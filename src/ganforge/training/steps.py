@@ -24,6 +24,12 @@ class Networks:
     d_optimizer: torch.optim.Optimizer
 
 
+def grad_norm(module: nn.Module) -> Tensor:
+    """L2 norm of all gradients: logged to diagnose vanishing or exploding updates."""
+    grads = [p.grad for p in module.parameters() if p.grad is not None]
+    return torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
+
+
 def sample_latent(
     n: int, dim: int, dist: str, generator: torch.Generator, device: torch.device
 ) -> Tensor:
@@ -60,10 +66,12 @@ def discriminator_step(
     total = loss if penalty is None else loss + penalty
     nets.d_optimizer.zero_grad(set_to_none=True)
     total.backward()
+    norm = grad_norm(D)
     nets.d_optimizer.step()
     objective.after_discriminator_update(D)
     out = {
         "d_loss": loss.detach(),
+        "d_grad_norm": norm.detach(),
         "d_real": objective.shown(raw_real).mean().detach(),
         "d_fake": objective.shown(raw_fake).mean().detach(),
     }
@@ -87,7 +95,8 @@ def generator_step(
         loss = objective.spec.generator(objective.scores(raw))
         nets.g_optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        norm = grad_norm(nets.generator)
         nets.g_optimizer.step()
     finally:
         D.requires_grad_(True)
-    return {"g_loss": loss.detach()}
+    return {"g_loss": loss.detach(), "g_grad_norm": norm.detach()}

@@ -1,0 +1,4 @@
+from ganforge.cli import main
+import sys
+
+sys.exit(main())
