@@ -1,4 +1,5 @@
-from ganforge.cli import main
 import sys
+
+from ganforge.cli import main
 
 sys.exit(main())

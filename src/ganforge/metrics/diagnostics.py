@@ -3,10 +3,12 @@
 * ``discriminator_wins``: D classifies (almost) every batch correctly, its loss has collapsed
   towards zero and the generator loss keeps growing: non-convergence with vanishing generator
   gradients.
-* ``mode_collapse``: the samples from the fixed latent batch are far less diverse than real data
-  (mean pairwise distance of generated samples over that of a real batch of the same size).
-* ``oscillation``: D and G take turns winning: D's verdict on real vs fake flips back and forth
-  while the generator loss swings by more than its own mean.
+* ``mode_collapse``: the diversity of the samples from the fixed latent batch (their mean pairwise
+  distance over that of a real batch of the same size) has dropped well below its own peak and
+  below a quarter of real data's, or the samples are practically identical. A generator starts
+  out with little diversity, so a low value alone early in training is not collapse.
+* ``oscillation``: D and G take turns winning: D(x) - D(G(z)) changes sign, beyond a noise band,
+  again (a full cycle or more) while the generator loss swings widely.
 
 Each alarm fires once when its condition starts and again only after it has cleared.
 """
@@ -30,12 +32,16 @@ class Alarm:
 
 @dataclass(frozen=True)
 class Thresholds:
-    window: int = 20  # logged rows considered
+    window: int = 20  # logged rows considered by the discriminator-wins check
+    oscillation_window: int = 40  # logged rows considered by the oscillation check
     wins_accuracy: float = 0.98  # D accuracy on real and fake above this...
     wins_loss_ratio: float = 0.1  # ...and D loss below this fraction of its first value
-    collapse_ratio: float = 0.25  # generated diversity below this fraction of real diversity
-    oscillation_flips: float = 0.3  # fraction of rows where D's real/fake verdict flips
-    oscillation_cv: float = 0.5  # std / mean of the generator loss
+    collapse_ratio: float = 0.25  # generated diversity below this fraction of real diversity...
+    collapse_drop: float = 0.5  # ...and below this fraction of its own peak so far
+    identical_ratio: float = 0.02  # below this the samples are practically one image
+    oscillation_band: float = 0.05  # |D(x) - D(G(z))| below this is noise, not a verdict
+    oscillation_flips: int = 2  # sign changes of the verdict within the window (a full cycle)
+    oscillation_cv: float = 0.3  # std / mean of the generator loss
 
 
 def pairwise_diversity(batch: Tensor) -> float:
@@ -57,15 +63,15 @@ class FailureMonitor:
         self.rows: list[dict[str, float]] = []
         self.first_d_loss: float | None = None
         self.active: set[str] = set()
+        self.peak_diversity = 0.0
+        self.clear_rows: dict[str, int] = {}
 
     def observe_row(self, row: dict[str, Any]) -> list[Alarm]:
         keep = ("d_loss", "g_loss", "d_real", "d_fake", "d_acc_real", "d_acc_fake")
         self.rows.append({k: float(row[k]) for k in keep if k in row})
-        self.rows = self.rows[-self.t.window :]
+        self.rows = self.rows[-max(self.t.window, self.t.oscillation_window) :]
         if self.first_d_loss is None:
             self.first_d_loss = abs(float(row["d_loss"])) or 1e-12
-        if len(self.rows) < self.t.window:
-            return []
         step = int(row["step"])
         alarms = [
             self._toggle("discriminator_wins", self._wins(), step),
@@ -75,8 +81,15 @@ class FailureMonitor:
 
     def observe_diversity(self, step: int, generated: float, real: float) -> list[Alarm]:
         ratio = generated / real if real > 0 else 1.0
+        self.peak_diversity = max(self.peak_diversity, ratio)
+        dropped = (
+            ratio < self.t.collapse_ratio and ratio < self.t.collapse_drop * self.peak_diversity
+        )
+        # a freshly initialised generator also maps every z to nearly one image, so "identical"
+        # counts only once a window of rows has been trained
+        identical = ratio < self.t.identical_ratio and len(self.rows) >= self.t.window
         message = None
-        if ratio < self.t.collapse_ratio:
+        if dropped or identical:
             message = (
                 f"mode collapse at step {step}: the fixed-latent samples are only "
                 f"{ratio:.0%} as diverse as real data (mean pairwise distance); the "
@@ -88,14 +101,19 @@ class FailureMonitor:
         return [alarm] if alarm else []
 
     def _wins(self) -> str | None:
-        if not self.has_accuracy or any("d_acc_real" not in r for r in self.rows):
+        rows = self.rows[-self.t.window :]
+        if (
+            not self.has_accuracy
+            or len(rows) < self.t.window
+            or any("d_acc_real" not in r for r in rows)
+        ):
             return None
-        acc_real = fmean(r["d_acc_real"] for r in self.rows)
-        acc_fake = fmean(r["d_acc_fake"] for r in self.rows)
-        d_loss = fmean(r["d_loss"] for r in self.rows)
-        half = len(self.rows) // 2
-        g_early = fmean(r["g_loss"] for r in self.rows[:half])
-        g_late = fmean(r["g_loss"] for r in self.rows[half:])
+        acc_real = fmean(r["d_acc_real"] for r in rows)
+        acc_fake = fmean(r["d_acc_fake"] for r in rows)
+        d_loss = fmean(r["d_loss"] for r in rows)
+        half = len(rows) // 2
+        g_early = fmean(r["g_loss"] for r in rows[:half])
+        g_late = fmean(r["g_loss"] for r in rows[half:])
         if (
             min(acc_real, acc_fake) >= self.t.wins_accuracy
             and d_loss <= self.t.wins_loss_ratio * self.first_d_loss
@@ -111,24 +129,36 @@ class FailureMonitor:
         return None
 
     def _oscillation(self) -> str | None:
-        gaps = [r["d_real"] - r["d_fake"] for r in self.rows]
-        flips = sum((a > 0) != (b > 0) for a, b in zip(gaps, gaps[1:], strict=False))
-        g = [r["g_loss"] for r in self.rows]
-        mean_g = abs(fmean(g)) or 1e-12
-        cv = pstdev(g) / mean_g
-        if flips / (len(gaps) - 1) >= self.t.oscillation_flips and cv >= self.t.oscillation_cv:
+        rows = self.rows[-self.t.oscillation_window :]
+        if not self.has_accuracy or len(rows) < self.t.oscillation_window:
+            return None
+        flips, sign = 0, 0
+        for r in rows:
+            gap = r["d_real"] - r["d_fake"]
+            if abs(gap) >= self.t.oscillation_band:
+                new_sign = 1 if gap > 0 else -1
+                flips += sign != 0 and new_sign != sign
+                sign = new_sign
+        g = [r["g_loss"] for r in rows]
+        cv = pstdev(g) / (abs(fmean(g)) or 1e-12)
+        if flips >= self.t.oscillation_flips and cv >= self.t.oscillation_cv:
             return (
-                f"oscillation: D's verdict on real vs fake flipped in {flips} of the last "
-                f"{len(gaps) - 1} logged intervals and the generator loss swings by "
-                f"{cv:.0%} of its mean; the two networks are chasing each other. Try "
-                "lower learning rates or beta1=0.5"
+                f"oscillation: D's verdict on real vs fake reversed {flips} times in the "
+                f"last {len(rows)} logged rows and the generator loss swings by {cv:.0%} "
+                "of its mean; the two networks are chasing each other instead of "
+                "converging. Try lower learning rates or optim.*.beta1=0.5"
             )
         return None
 
     def _toggle(self, name: str, message: str | None, step: int) -> Alarm | None:
         if message is None:
-            self.active.discard(name)
+            # an alarm re-arms only after a full window without its condition, so a flickering
+            # condition is reported once rather than every few rows
+            self.clear_rows[name] = self.clear_rows.get(name, 0) + 1
+            if self.clear_rows[name] >= self.t.window:
+                self.active.discard(name)
             return None
+        self.clear_rows[name] = 0
         if name in self.active:
             return None
         self.active.add(name)
@@ -139,9 +169,13 @@ class FailureMonitor:
             "rows": [dict(r) for r in self.rows],
             "first_d_loss": self.first_d_loss,
             "active": sorted(self.active),
+            "peak_diversity": self.peak_diversity,
+            "clear_rows": dict(self.clear_rows),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.rows = [dict(r) for r in state["rows"]]
         self.first_d_loss = state["first_d_loss"]
         self.active = set(state["active"])
+        self.peak_diversity = float(state["peak_diversity"])
+        self.clear_rows = dict(state["clear_rows"])

@@ -1,0 +1,102 @@
+"""Each failure alarm on a run made to fail on purpose, and silence on a healthy one."""
+
+import torch
+from torch import nn
+
+from conftest import tiny_config
+from ganforge.runs import RunDir
+from ganforge.training import Trainer
+
+FAST = ["train.log_every=2", "train.checkpoint_every=0", "data.limit=500", "train.batch_size=32"]
+TOY = [
+    "data.name=toy_ring",
+    "model.name=mlp",
+    "model.g.last_activation=none",
+    "model.g.hidden=[32,32]",
+    "model.d.hidden=[32,32]",
+    "train.steps=120",
+    "train.log_every=2",
+    "train.sample_every=100",
+    "train.checkpoint_every=0",
+    "data.limit=2000",
+    "train.batch_size=64",
+]
+
+
+def train(tmp_path, *overrides, swap_generator=None):
+    config = tiny_config(*overrides)
+    run = RunDir(tmp_path / "run")
+    run.create(config)
+    trainer = Trainer(config, run, "cpu")
+    if swap_generator is not None:
+        trainer.nets.generator = swap_generator
+        trainer.nets.g_optimizer = torch.optim.Adam(swap_generator.parameters(), 1e-3)
+    trainer.train(progress=False)
+    alarms = [(row["step"], name) for row in run.read_metrics() for name in row.get("alarms", [])]
+    return alarms, run.log_path.read_text()
+
+
+def test_discriminator_wins_when_the_generator_cannot_learn(tmp_path):
+    alarms, log = train(
+        tmp_path,
+        *FAST,
+        "train.steps=100",
+        "train.sample_every=100",
+        "optim.g.lr=1e-8",
+        "optim.d.lr=2e-3",
+    )
+    assert "discriminator_wins" in [name for _, name in alarms]
+    assert "ALARM discriminator_wins" in log and "vanish" in log
+
+
+def test_oscillation_with_far_too_much_momentum(tmp_path):
+    alarms, log = train(
+        tmp_path,
+        *TOY,
+        "optim.g.lr=0.01",
+        "optim.d.lr=0.01",
+        "optim.g.beta1=0.9",
+        "optim.d.beta1=0.9",
+    )
+    assert "oscillation" in [name for _, name in alarms]
+    assert "ALARM oscillation" in log
+
+
+def test_healthy_toy_run_raises_no_alarm(tmp_path):
+    alarms, log = train(tmp_path, *TOY, "optim.g.lr=0.001", "optim.d.lr=0.001")
+    assert alarms == [] and "ALARM" not in log
+
+
+class IgnoresZ(nn.Module):
+    """A generator that has collapsed completely: one learned image whatever z is."""
+
+    def __init__(self):
+        super().__init__()
+        self.image = nn.Parameter(torch.zeros(1, 1, 8, 8))
+
+    def forward(self, z, y=None):
+        return torch.tanh(self.image).expand(z.shape[0], -1, -1, -1)
+
+
+def test_mode_collapse_of_a_generator_that_ignores_z(tmp_path):
+    alarms, log = train(
+        tmp_path,
+        *FAST,
+        "train.steps=60",
+        "train.sample_every=10",
+        "train.grid_size=16",
+        swap_generator=IgnoresZ(),
+    )
+    # a new generator is allowed a window (20 rows = 40 steps) to become diverse
+    assert (40, "mode_collapse") in alarms
+    assert "ALARM mode_collapse at step 40" in log and "0% as diverse" in log
+    assert [name for _, name in alarms].count("mode_collapse") == 1  # reported once
+
+
+def test_diversity_is_logged_relative_to_real_data(tmp_path):
+    config = tiny_config(*FAST, "train.steps=10", "train.sample_every=10")
+    run = RunDir(tmp_path / "r")
+    run.create(config)
+    Trainer(config, run, "cpu").train(progress=False)
+    row = run.read_metrics()[-1]
+    assert row["step"] == 10 and 0 < row["diversity"] < 3

@@ -1,0 +1,143 @@
+"""Exact resume: a run killed with SIGKILL and resumed ends bit-identical to one never killed."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from conftest import TINY
+from ganforge.cli import main
+from ganforge.training.checkpoint import list_checkpoints
+
+# dropout (global RNG), label noise and EMA: every kind of state a resume must restore
+CONFIG = [
+    *TINY,
+    "model.g.hidden=[8]",
+    "model.g.project_channels=8",
+    "model.d.hidden=[8,8]",
+    "model.d.dropout=0.2",
+    "loss.label_noise=0.1",
+    "train.ema_decay=0.9",
+    "train.steps=300",
+    "train.checkpoint_every=10",
+    "train.log_every=5",
+    "train.sample_every=50",
+    "train.keep_checkpoints=3",
+    "data.limit=200",
+]
+
+
+def start(*args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "ganforge", *args, "--no-progress"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def newest_step(run: Path) -> int:
+    found = list_checkpoints(run / "checkpoints")
+    return found[-1][0] if found else -1
+
+
+def kill_after(proc: subprocess.Popen, run: Path, step: int, timeout: float = 60) -> None:
+    deadline = time.time() + timeout
+    while newest_step(run) < step and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.005)
+    assert proc.poll() is None, "the run finished before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+def final_state(run: Path) -> dict:
+    return torch.load(run / "checkpoints" / "step_0000300.pt", weights_only=True)
+
+
+def assert_identical(a: dict, b: dict) -> None:
+    for part in ("generator", "discriminator", "ema"):
+        for key, value in a[part].items():
+            assert torch.equal(value, b[part][key]), f"{part}.{key} differs"
+    for part in ("g_optimizer", "d_optimizer"):
+        for index, state in a[part]["state"].items():
+            for key, value in state.items():
+                assert torch.equal(value, b[part]["state"][index][key]), f"{part}.{key} differs"
+    assert a["stream"] == b["stream"] and torch.equal(a["rng"]["torch"], b["rng"]["torch"])
+
+
+def rows(run: Path) -> list[dict]:
+    return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+
+
+def reference(tmp_path: Path) -> Path:
+    run = tmp_path / "reference"
+    assert main(["train", *CONFIG, "--run-dir", str(run), "--no-progress"]) == 0
+    return run
+
+
+def test_sigkill_at_three_points_then_resume_is_bit_identical(tmp_path):
+    ref = reference(tmp_path)
+    run = tmp_path / "killed"
+    proc = start("train", *CONFIG, "--run-dir", str(run))
+    kill_after(proc, run, 40)
+    for step in (130, 220):
+        proc = start("train", "--resume", str(run))
+        kill_after(proc, run, step)
+    proc = start("train", "--resume", str(run))
+    assert proc.wait(timeout=120) == 0, proc.stderr.read().decode()
+    assert_identical(final_state(ref), final_state(run))
+    got, want = rows(run), rows(ref)
+    assert [r["step"] for r in got] == [r["step"] for r in want]  # no duplicated/missing steps
+    for a, b in zip(got, want, strict=True):
+        assert a["d_loss"] == b["d_loss"] and a["g_loss"] == b["g_loss"]
+    log = (run / "log.txt").read_text()
+    assert log.count("resumed from step_") == 3
+
+
+KILL_DURING_SAVE = """
+import os, signal, sys
+import torch
+from ganforge.training import checkpoint
+real_save, calls = torch.save, [0]
+def dying_save(obj, f, *a, **k):
+    calls[0] += 1
+    if calls[0] == 4:  # the 4th checkpoint (step 40): write half of it, then die
+        real_save(obj, f, *a, **k)
+        f.flush(); f.truncate(f.tell() // 2); f.flush()
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real_save(obj, f, *a, **k)
+checkpoint.torch.save = dying_save
+from ganforge.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_sigkill_while_a_checkpoint_is_written(tmp_path):
+    ref = reference(tmp_path)
+    run = tmp_path / "killed"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            KILL_DURING_SAVE,
+            "train",
+            *CONFIG,
+            "--run-dir",
+            str(run),
+            "--no-progress",
+        ],
+        capture_output=True,
+    )
+    assert proc.returncode == -signal.SIGKILL
+    left = sorted(p.name for p in (run / "checkpoints").iterdir())
+    assert left[-1] == "step_0000030.pt" and any(n.endswith(".tmp") for n in left)
+    proc = start("train", "--resume", str(run))
+    assert proc.wait(timeout=120) == 0, proc.stderr.read().decode()
+    assert not any(p.name.endswith(".tmp") for p in (run / "checkpoints").iterdir())
+    assert "resumed from step_0000030.pt" in (run / "log.txt").read_text()
+    assert_identical(final_state(ref), final_state(run))
+    assert [r["step"] for r in rows(run)] == [r["step"] for r in rows(ref)]
