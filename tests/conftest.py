@@ -48,3 +48,31 @@ def shared_data() -> Path:
     if not (SHARED_DATA / "mnist_test.npz").exists():
         pytest.skip(f"the shared datasets are not at {SHARED_DATA} (set GANFORGE_SHARED_DATA)")
     return SHARED_DATA
+
+
+@pytest.fixture(autouse=True, scope="session")
+def isolated_cache(tmp_path_factory):
+    """Reference features and classifiers go to a fresh cache, never the user's."""
+    os.environ["GANFORGE_CACHE"] = str(tmp_path_factory.mktemp("ganforge-cache"))
+    yield
+
+
+@pytest.fixture(scope="session")
+def random_inception(tmp_path_factory) -> Path:
+    """A randomly initialised InceptionV3 saved in torch-fidelity's weight format."""
+    import torch
+    from torch_fidelity import feature_extractor_inceptionv3 as fe
+
+    original = fe.FeatureExtractorInceptionV3.load_state_dict
+    fe_load = fe.load_state_dict_from_url
+    try:  # build the network without its download, keep the random initialisation
+        fe.load_state_dict_from_url = lambda *a, **k: None
+        fe.FeatureExtractorInceptionV3.load_state_dict = lambda self, state: None
+        torch.manual_seed(0)
+        net = fe.FeatureExtractorInceptionV3("inception-v3-compat", ["2048"])
+    finally:
+        fe.FeatureExtractorInceptionV3.load_state_dict = original
+        fe.load_state_dict_from_url = fe_load
+    path = tmp_path_factory.mktemp("inception") / "random-inception.pth"
+    torch.save(net.state_dict(), path)
+    return path

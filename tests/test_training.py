@@ -102,7 +102,9 @@ def test_generator_ema_averages_weights(tmp_path):
     live = trainer.nets.generator
     trainer.train(progress=False)
     ema = trainer.ema.module
-    differs = [not torch.equal(a, b) for a, b in zip(ema.parameters(), live.parameters(), strict=True)]
+    differs = [
+        not torch.equal(a, b) for a, b in zip(ema.parameters(), live.parameters(), strict=True)
+    ]
     assert any(differs)
     for a, b in zip(ema.buffers(), live.buffers(), strict=True):
         assert torch.equal(a, b)  # batch-norm statistics are copied, not averaged

@@ -102,6 +102,52 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from ganforge.metrics.run_eval import evaluate_source
+
+    results = evaluate_source(
+        args.source,
+        args.metrics.split(","),
+        ref=args.ref,
+        num_samples=args.num_samples,
+        inception_weights=args.inception_weights,
+        device=args.device,
+        seed=args.seed,
+        batch_size=args.batch_size,
+    )
+    print(json.dumps(results, indent=2))
+    return 0
+
+
+def cmd_fid(args: argparse.Namespace) -> int:
+    from ganforge.metrics.run_eval import fid_between
+
+    print(
+        json.dumps(
+            fid_between(
+                args.a,
+                args.b,
+                num_samples=args.num_samples,
+                inception_weights=args.inception_weights,
+                device=args.device,
+                batch_size=args.batch_size,
+            ),
+            indent=2,
+        )
+    )
+    return 0
+
+
+def _metric_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--num-samples", type=int, help="override the protocol's sample count")
+    p.add_argument(
+        "--inception-weights",
+        help="local Inception weights (torch-fidelity format); or set GANFORGE_INCEPTION_WEIGHTS",
+    )
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    p.add_argument("--batch-size", type=int, default=200)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ganforge", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -145,6 +191,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="OUT.safetensors")
     p.add_argument("--no-ema", action="store_true", help="export the raw generator, not its EMA")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("eval", help="FID/IS/KID and domain metrics of a trained generator")
+    p.add_argument("source", metavar="RUN_DIR|CHECKPOINT|FILE.safetensors")
+    p.add_argument("--metrics", default="fid10k", help="comma-separated, e.g. fid10k,is10k,kid10k")
+    p.add_argument(
+        "--ref",
+        help="reference: DATASET[:SPLIT] (mnist:test) or an .npz/folder path; "
+        "default: the run's training data",
+    )
+    p.add_argument("--seed", type=int, default=0, help="latent seed of the generated samples")
+    _metric_options(p)
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("fid", help="FID between two image sets")
+    p.add_argument("a", metavar="A", help="folder, .npz file or DATASET[:SPLIT]")
+    p.add_argument("b", metavar="B", help="folder, .npz file or DATASET[:SPLIT]")
+    _metric_options(p)
+    p.set_defaults(func=cmd_fid)
     return parser
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,14 +27,13 @@ class LoadedGenerator:
     step: int
 
     @torch.no_grad()
-    def sample(
+    def batches(
         self, n: int, seed: int = 0, batch_size: int = 500, device: torch.device | str = "cpu"
-    ) -> torch.Tensor:
-        """n samples in the data's range, drawn in batches from a seeded latent stream."""
+    ) -> Iterator[torch.Tensor]:
+        """n samples in the data's range, in batches, from one seeded latent stream."""
         device = torch.device(device)
         self.generator.to(device).eval()
         gen = torch.Generator(device).manual_seed(seed)
-        out = []
         for start in range(0, n, batch_size):
             z = sample_latent(
                 min(batch_size, n - start),
@@ -42,8 +42,18 @@ class LoadedGenerator:
                 gen,
                 device,
             )
-            out.append(self.generator(z).cpu())
-        return torch.cat(out)
+            yield self.generator(z)
+
+    def sample(
+        self, n: int, seed: int = 0, batch_size: int = 500, device: torch.device | str = "cpu"
+    ) -> torch.Tensor:
+        return torch.cat([b.cpu() for b in self.batches(n, seed, batch_size, device)])
+
+    def sample_pixels(
+        self, n: int, seed: int = 0, batch_size: int = 500, device: torch.device | str = "cpu"
+    ) -> torch.Tensor:
+        """uint8 (N, C, H, W), quantised batch by batch so 50k samples fit in memory."""
+        return torch.cat([to_pixels(b).cpu() for b in self.batches(n, seed, batch_size, device)])
 
 
 def latest_checkpoint(run_dir: Path) -> Path:

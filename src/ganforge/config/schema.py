@@ -116,9 +116,11 @@ class TrainConfig:
 @dataclass(frozen=True)
 class EvalConfig:
     every: int = 0  # steps between evaluations during training (0: never)
-    metrics: tuple[str, ...] = ()  # metric names, e.g. fid5k, is10k
-    ref: str | None = None  # reference data for FID: DATASET[:SPLIT] or a path
-    best_metric: str | None = None  # keep the checkpoint that is best by this metric
+    metrics: tuple[str, ...] = ()  # metric names by protocol, e.g. fid5k, is10k, fid_domain5k
+    ref: str | None = None  # reference for FID: DATASET[:SPLIT] or a path; None: training data
+    num_samples: int | None = None  # override the protocol's sample count (quick previews)
+    best_metric: str | None = None  # keep checkpoints/best.pt, best by this metric
+    inception_weights: str | None = None  # local Inception weights file (offline machines)
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,22 @@ def validate(config: Config) -> None:
         value = getattr(loss, key)
         _check(value is None or value > 0, f"'loss.{key}' must be positive, or none to disable it")
     _check_loss_output(config, spec)
+    _check_eval(config)
+
+
+def _check_eval(config: Config) -> None:
+    from ganforge.metrics.protocols import METRICS
+
+    ev = config.eval
+    for name in ev.metrics:
+        METRICS.get(name)
+    _check(ev.every >= 0, "'eval.every' must be zero or positive")
+    _check(not ev.every or ev.metrics, "'eval.every' is set but 'eval.metrics' is empty")
+    _check(ev.num_samples is None or ev.num_samples >= 2, "'eval.num_samples' must be at least 2")
+    _check(
+        ev.best_metric is None or ev.best_metric in ev.metrics,
+        f"'eval.best_metric' ({ev.best_metric}) must be one of eval.metrics",
+    )
 
 
 def _check_loss_output(config: Config, spec) -> None:  # noqa: ANN001 - LossSpec, imported lazily

@@ -81,6 +81,8 @@ class Trainer:
         pick = torch.randperm(len(self.dataset), generator=torch.Generator().manual_seed(0))
         real = to_model_range(self.dataset.data[pick[:count]])
         self.real_diversity = pairwise_diversity(real)
+        self.evaluator = None  # built on the first evaluation (loads extractors, references)
+        self.best: float | None = None  # best value of eval.best_metric so far
         self.step = 0
 
     # ------------------------------------------------------------------ state
@@ -100,6 +102,7 @@ class Trainer:
             "d_optimizer": self.nets.d_optimizer.state_dict(),
             "stream": self.stream.state_dict(),
             "monitor": self.monitor.state_dict(),
+            "best": self.best,
             "rng": rng,
         }
 
@@ -123,6 +126,7 @@ class Trainer:
             ) from None
         self.stream.load_state_dict(state["stream"])
         self.monitor.load_state_dict(state["monitor"])
+        self.best = state.get("best")
         torch.set_rng_state(state["rng"]["torch"])
         self.noise.set_state(state["rng"]["noise"])
         if "cuda" in state["rng"] and self.device.type == "cuda":
@@ -174,6 +178,46 @@ class Trainer:
 
             writer.add_image("samples", pixel_grid(samples), self.step)
         return pairwise_diversity(samples)
+
+    def evaluate(self) -> dict[str, float]:
+        """eval.metrics on the current (EMA) generator; keeps checkpoints/best.pt up to date."""
+        from ganforge.data import to_pixels
+        from ganforge.metrics.evaluate import Evaluator
+        from ganforge.metrics.features import batched
+
+        ev = self.config.eval
+        if self.evaluator is None:
+            self.evaluator = Evaluator(
+                self.config.data,
+                ev.metrics,
+                ev.ref,
+                ev.num_samples,
+                ev.inception_weights,
+                self.device,
+                log=self.say,
+            )
+        gen = torch.Generator(self.device).manual_seed(self.config.seed + 3)
+        z = sample_latent(
+            self.evaluator.num_samples,
+            self.config.model.latent_dim,
+            self.config.model.latent_dist,
+            gen,
+            self.device,
+        )
+        images = torch.cat([to_pixels(self.sample(chunk)).cpu() for chunk in batched(z, 500)])
+        results = self.evaluator(images)
+        self.say(f"step {self.step}: " + ", ".join(f"{k} {v:.4g}" for k, v in results.items()))
+        if ev.best_metric:
+            value = results[ev.best_metric]
+            higher = self.evaluator.specs[ev.best_metric].higher_is_better
+            if self.best is None or (value > self.best if higher else value < self.best):
+                self.best = value
+                save_checkpoint(self.run.checkpoints_dir / "best.pt", self.state_dict())
+                self.say(
+                    f"new best {ev.best_metric} {value:.4g} at step {self.step}: "
+                    "checkpoints/best.pt"
+                )
+        return results
 
     def save_checkpoint(self) -> Path:
         path = self.run.checkpoints_dir / checkpoint_name(self.step)
@@ -227,7 +271,8 @@ class Trainer:
                 checkpoint_due = (
                     t.checkpoint_every and self.step % t.checkpoint_every == 0
                 ) or done
-                if self.step % t.log_every == 0 or sample_due or checkpoint_due:
+                eval_due = bool(cfg.eval.every) and (self.step % cfg.eval.every == 0 or done)
+                if self.step % t.log_every == 0 or sample_due or checkpoint_due or eval_due:
                     now = time.perf_counter()
                     row = self._row(sums, count, (now - last_time) / count)
                     self._check_finite(row)
@@ -237,6 +282,8 @@ class Trainer:
                         alarms += self.monitor.observe_diversity(
                             self.step, row["diversity"] * self.real_diversity, self.real_diversity
                         )
+                    if eval_due:
+                        row.update(self.evaluate())
                     self._record(row, alarms, writer)
                     bar.set_postfix(d_loss=f"{row['d_loss']:.3f}", g_loss=f"{row['g_loss']:.3f}")
                     sums, count, last_time = {}, 0, time.perf_counter()

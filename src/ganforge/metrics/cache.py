@@ -1,0 +1,35 @@
+"""Where ganforge keeps things it computes once: reference features and domain classifiers."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from ganforge.config import DataConfig
+
+CACHE_ENV = "GANFORGE_CACHE"
+
+
+def cache_dir(*parts: str) -> Path:
+    """$GANFORGE_CACHE or ~/.cache/ganforge, with `parts` below it (created)."""
+    root = Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "ganforge")
+    path = root.joinpath(*parts)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def dataset_key(cfg: DataConfig) -> str:
+    """A file-name-safe identity of a dataset split: name, file contents, split and size."""
+    parts = [cfg.name]
+    if cfg.path:
+        path = Path(cfg.path)
+        stat = path.stat()
+        ident = f"{path.resolve()}:{stat.st_size}:{int(stat.st_mtime)}"
+        parts.append(path.stem + "-" + hashlib.sha256(ident.encode()).hexdigest()[:8])
+    parts.append(cfg.split)
+    if cfg.resolution:
+        parts.append(f"{cfg.resolution}px")
+    if cfg.channels:
+        parts.append(f"{cfg.channels}ch")
+    return "-".join(parts)

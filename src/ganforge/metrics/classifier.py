@@ -1,0 +1,156 @@
+"""Domain classifiers for small grayscale datasets (digits, MNIST, Fashion-MNIST).
+
+Inception features describe 8x8 or 28x28 grey digits poorly and cannot be downloaded offline, so
+ganforge trains a small CNN once per labelled dataset, caches it, and uses it as a second
+feature extractor (`fid_domain`), to label generated samples (class histograms, Stacked MNIST)
+and, for conditional models, to check generated samples against requested labels.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ganforge.config import DataConfig
+from ganforge.data import ArrayDataset, load_dataset, to_model_range
+from ganforge.errors import GanforgeError
+from ganforge.metrics.cache import cache_dir, dataset_key
+from ganforge.metrics.features import ClassifierExtractor
+
+EPOCHS = 4
+BATCH = 128
+MIN_UPDATES = 600
+
+
+class DigitClassifier(nn.Module):
+    """conv 32 -> pool -> conv 64 -> pool -> dense 128 (features) -> dense classes."""
+
+    def __init__(self, resolution: int, num_classes: int = 10) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(1, 32, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+        )
+        self.features = nn.Sequential(nn.Linear(64 * (resolution // 4) ** 2, 128), nn.ReLU())
+        self.head = nn.Sequential(nn.Dropout(0.3), nn.Linear(128, num_classes))
+
+    def features_and_logits(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        feats = self.features(self.body(x))  # (B, 128)
+        return feats, self.head(feats)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.features_and_logits(x)[1]
+
+
+def _splits(cfg: DataConfig) -> tuple[ArrayDataset, ArrayDataset]:
+    """Train and test sets: the dataset's own test split, a sibling *_test.npz, or 10% held out."""
+    cfg = dataclasses.replace(cfg, split="train", limit=None, channels=1)
+    train = load_dataset(cfg)
+    if train.labels is None or train.num_classes < 2:
+        raise GanforgeError(
+            f"domain features need class labels, and the dataset '{cfg.name}' "
+            "has none; use digits, mnist, fashion_mnist or an .npz with labels"
+        )
+    if cfg.name == "npz":
+        sibling = Path(cfg.path).with_name(Path(cfg.path).name.replace("_train", "_test"))
+        if sibling != Path(cfg.path) and sibling.exists():
+            return train, load_dataset(dataclasses.replace(cfg, path=str(sibling)))
+        cut = int(len(train) * 0.9)
+        test = ArrayDataset(train.data[cut:], train.labels[cut:], train.num_classes, train.name)
+        train = ArrayDataset(train.data[:cut], train.labels[:cut], train.num_classes, train.name)
+        return train, test
+    return train, load_dataset(dataclasses.replace(cfg, split="test"))
+
+
+def accuracy(model: DigitClassifier, data: ArrayDataset, device: torch.device) -> float:
+    model.eval()
+    correct = 0
+    with torch.no_grad():
+        for start in range(0, len(data), 1000):
+            x = to_model_range(data.data[start : start + 1000]).to(device)
+            correct += (model(x).argmax(1).cpu() == data.labels[start : start + 1000]).sum().item()
+    return correct / len(data)
+
+
+def train_classifier(
+    train: ArrayDataset,
+    test: ArrayDataset,
+    device: torch.device,
+    epochs: int = EPOCHS,
+    seed: int = 0,
+) -> tuple[DigitClassifier, float]:
+    with torch.random.fork_rng(devices=[]):  # leave the caller's RNG (a training run) untouched
+        torch.manual_seed(seed)
+        model = DigitClassifier(train.shape[-1], train.num_classes).to(device)
+        return _fit(model, train, test, device, epochs, seed)
+
+
+def _fit(
+    model: DigitClassifier,
+    train: ArrayDataset,
+    test: ArrayDataset,
+    device: torch.device,
+    epochs: int,
+    seed: int,
+) -> tuple[DigitClassifier, float]:
+    opt = torch.optim.Adam(model.parameters(), 1e-3)
+    gen = torch.Generator().manual_seed(seed)
+    # small sets (1,500 digits) need more passes than MNIST to converge
+    epochs = max(epochs, -(-MIN_UPDATES * BATCH // len(train)))
+    for _ in range(epochs):
+        model.train()
+        order = torch.randperm(len(train), generator=gen)
+        for start in range(0, len(train), BATCH):
+            index = order[start : start + BATCH]
+            x = to_model_range(train.data[index]).to(device)
+            if x.shape[-1] >= 16:  # one-pixel shifts: robust to imperfect generated strokes
+                shift = torch.randint(-1, 2, (2,), generator=gen).tolist()
+                x = torch.roll(x, shifts=shift, dims=(2, 3))
+            loss = F.cross_entropy(model(x), train.labels[index].to(device))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+    return model.eval(), accuracy(model, test, device)
+
+
+def domain_classifier(
+    cfg: DataConfig,
+    device: torch.device | str,
+    log: Callable[[str], None],
+) -> tuple[ClassifierExtractor, float]:
+    """The cached classifier for `cfg`'s dataset (trained on first use) and its test accuracy."""
+    device = torch.device(device)
+    base = dataclasses.replace(cfg, split="train", limit=None, channels=1)
+    path = cache_dir("classifiers") / f"{dataset_key(base)}.pt"
+    if path.exists():
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        model = DigitClassifier(state["resolution"], state["num_classes"])
+        model.load_state_dict(state["weights"])
+        acc = state["test_accuracy"]
+    else:
+        train, test = _splits(cfg)
+        log(f"training a domain classifier for '{cfg.name}' ({len(train)} images, once)")
+        model, acc = train_classifier(train, test, device)
+        from ganforge.training.checkpoint import atomic_write
+
+        state = {
+            "weights": model.cpu().state_dict(),
+            "resolution": train.shape[-1],
+            "num_classes": train.num_classes,
+            "test_accuracy": acc,
+            "test_size": len(test),
+        }
+        atomic_write(path, lambda f: torch.save(state, f))
+        log(f"domain classifier test accuracy: {acc:.2%} on {len(test)} images")
+    name = f"classifier-{dataset_key(base)}"
+    return ClassifierExtractor(model, name, state["resolution"], device), acc

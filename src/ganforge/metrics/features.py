@@ -1,0 +1,120 @@
+"""Feature extractors: torch-fidelity's Inception (TF-exact resize) and our domain classifier.
+
+Both take uint8 (N, C, H, W) images, the form samples have after quantisation to pixels, so a
+generated image is measured exactly as it would be after saving it as a PNG, without the
+round trip through the disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import Tensor, nn
+
+from ganforge.errors import GanforgeError
+
+WEIGHTS_ENV = "GANFORGE_INCEPTION_WEIGHTS"
+WEIGHTS_FILE = "weights-inception-2015-12-05-6726825d.pth"
+
+
+@dataclass
+class Features:
+    """What one extractor returns for a set of images."""
+
+    pool: Tensor  # (N, D) features for FID and KID
+    logits: Tensor  # (N, K) class logits for IS and class histograms
+
+
+class InceptionExtractor:
+    """torch-fidelity's InceptionV3 ('inception-v3-compat'): 2048-d pool and unbiased logits."""
+
+    def __init__(self, weights: str | Path | None = None, device: torch.device | str = "cpu"):
+        from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
+
+        path = weights or os.environ.get(WEIGHTS_ENV)
+        if path is not None and not Path(path).is_file():
+            raise GanforgeError(f"Inception weights file '{path}' does not exist")
+        try:
+            self.net = FeatureExtractorInceptionV3(
+                "inception-v3-compat",
+                ["2048", "logits_unbiased"],
+                feature_extractor_weights_path=str(path) if path else None,
+            )
+        except Exception as err:
+            if path:
+                raise GanforgeError(
+                    f"'{path}' is not an InceptionV3 weights file in "
+                    f"torch-fidelity's format ({type(err).__name__})"
+                ) from None
+            hub = Path(torch.hub.get_dir()) / "checkpoints" / WEIGHTS_FILE
+            raise GanforgeError(
+                f"the Inception weights could not be downloaded ({type(err).__name__}); "
+                f"download {WEIGHTS_FILE} from torch-fidelity's v0.2.0 release and put it at "
+                f"{hub}, or pass --inception-weights PATH (or set {WEIGHTS_ENV})"
+            ) from None
+        self.device = torch.device(device)
+        self.net.to(self.device)
+        self.name = "inception" if not path else f"inception-{_file_digest(Path(path))}"
+
+    @torch.no_grad()
+    def __call__(self, batches: Iterable[Tensor]) -> Features:
+        pools, logits = [], []
+        for images in batches:
+            if images.shape[1] == 1:
+                images = images.expand(-1, 3, -1, -1)  # grey -> RGB, as a PNG viewer would
+            pool, logit = self.net(images.to(self.device))
+            pools.append(pool.cpu())
+            logits.append(logit.cpu())
+        return Features(torch.cat(pools), torch.cat(logits))
+
+
+class ClassifierExtractor:
+    """A trained domain classifier: penultimate features and class logits."""
+
+    def __init__(
+        self, classifier: nn.Module, name: str, resolution: int, device: torch.device | str = "cpu"
+    ) -> None:
+        self.net = classifier.eval().to(device)
+        self.name = name
+        self.resolution = resolution
+        self.device = torch.device(device)
+
+    @torch.no_grad()
+    def __call__(self, batches: Iterable[Tensor]) -> Features:
+        import torch.nn.functional as F
+
+        pools, logits = [], []
+        for images in batches:
+            x = images.to(self.device).float().div(127.5).sub(1.0)
+            if x.shape[1] == 3:
+                x = x.mean(1, keepdim=True)
+            if x.shape[-1] != self.resolution:
+                x = F.interpolate(
+                    x,
+                    size=(self.resolution,) * 2,
+                    mode="bilinear",
+                    antialias=True,
+                    align_corners=False,
+                )
+            pool, logit = self.net.features_and_logits(x)
+            pools.append(pool.cpu())
+            logits.append(logit.cpu())
+        return Features(torch.cat(pools), torch.cat(logits))
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()[:12]
+
+
+def batched(images: Tensor, batch_size: int) -> Iterable[Tensor]:
+    for start in range(0, images.shape[0], batch_size):
+        yield images[start : start + batch_size]

@@ -1,0 +1,44 @@
+"""Metrics named by protocol: `fid10k` is FID on 10,000 generated samples against 10,000
+reference images (or all of a smaller reference set), `fid5k` is seed 001's protocol."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ganforge.registry import Registry
+
+
+@dataclass(frozen=True)
+class Protocol:
+    kind: str  # fid | is | kid | fid_domain | classes
+    count: int  # generated samples (and reference images for fid/kid)
+    extractor: str  # inception | domain
+    higher_is_better: bool
+    needs_reference: bool
+
+
+METRICS: Registry[Protocol] = Registry("metric")
+_KINDS = {
+    "fid": ("inception", False, True, "Frechet Inception Distance"),
+    "is": ("inception", True, False, "Inception Score"),
+    "kid": ("inception", False, True, "Kernel Inception Distance"),
+    "fid_domain": ("domain", False, True, "FID in the domain classifier's feature space"),
+    "classes": ("domain", False, False, "KL of generated vs data class histogram"),
+}
+for _kind, (_extractor, _higher, _ref, _text) in _KINDS.items():
+    for _k in (1, 2, 5, 10, 50):
+        METRICS.add(
+            f"{_kind}{_k}k",
+            Protocol(_kind, _k * 1000, _extractor, _higher, _ref),
+            f"{_text} on {_k * 1000:,} samples",
+        )
+
+
+def protocol(name: str, num_samples: int | None = None) -> Protocol:
+    """The registered protocol, with the sample count overridden when asked (tests, previews)."""
+    spec = METRICS.get(name)
+    if num_samples:
+        return Protocol(
+            spec.kind, num_samples, spec.extractor, spec.higher_is_better, spec.needs_reference
+        )
+    return spec

@@ -1,0 +1,90 @@
+"""`ganforge eval` and `ganforge fid`: evaluation of saved generators and of image sets."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from ganforge.errors import GanforgeError
+from ganforge.metrics.evaluate import Evaluator
+from ganforge.metrics.features import InceptionExtractor
+from ganforge.metrics.reference import parse_reference, reference_features
+from ganforge.metrics.scores import frechet_distance, statistics
+from ganforge.runs import RunDir
+
+ALL_IMAGES = 50_000  # `ganforge fid` reads at most this many images from each set
+
+
+def _run_dir_of(source: Path) -> RunDir | None:
+    folder = source if source.is_dir() else source.parent.parent
+    return RunDir(folder) if (folder / "config.yaml").exists() else None
+
+
+def evaluate_source(
+    source: str | Path,
+    metrics: list[str],
+    ref: str | None = None,
+    num_samples: int | None = None,
+    inception_weights: str | None = None,
+    device: str = "auto",
+    seed: int = 0,
+    batch_size: int = 200,
+) -> dict:
+    """Evaluate a run (newest checkpoint), a checkpoint or an export; log into the run."""
+    from ganforge.sampling import load_generator
+    from ganforge.training.loop import resolve_device
+
+    dev = resolve_device(device)
+    loaded = load_generator(source)
+    if len(loaded.data_shape) != 3:
+        raise GanforgeError(
+            "FID, IS and KID need images; this generator makes 2-D points "
+            "(use benchmarks/mode_coverage.py for those)"
+        )
+    weights = inception_weights or loaded.config.eval.inception_weights
+    evaluator = Evaluator(
+        loaded.config.data,
+        [m for m in metrics if m],
+        ref=ref,
+        num_samples=num_samples,
+        inception_weights=weights,
+        device=dev,
+        batch_size=batch_size,
+    )
+    started = time.perf_counter()
+    images = loaded.sample_pixels(evaluator.num_samples, seed=seed, device=dev)
+    results = evaluator(images)
+    row = {
+        "step": loaded.step,
+        "kind": "eval",
+        **results,
+        "ref": ref or "training data",
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+    if evaluator.domain_accuracy is not None:
+        row["domain_classifier_accuracy"] = evaluator.domain_accuracy
+    run = _run_dir_of(Path(source))
+    if run is not None:
+        run.append_metrics(row)
+    return row
+
+
+def fid_between(
+    a: str,
+    b: str,
+    num_samples: int | None = None,
+    inception_weights: str | None = None,
+    device: str = "auto",
+    batch_size: int = 200,
+) -> dict:
+    """FID between two image sets (folders, .npz files, dataset names)."""
+    from ganforge.training.loop import resolve_device
+
+    extractor = InceptionExtractor(inception_weights, resolve_device(device))
+    count = num_samples or ALL_IMAGES
+    feats = [reference_features(extractor, parse_reference(x), count, batch_size) for x in (a, b)]
+    return {
+        "fid": frechet_distance(statistics(feats[0].pool), statistics(feats[1].pool)),
+        "count_a": len(feats[0].pool),
+        "count_b": len(feats[1].pool),
+    }

@@ -1,0 +1,272 @@
+"""FID/IS/KID exactness, agreement with torch-fidelity, caching, evaluation end to end."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import TINY
+from ganforge.cli import main
+from ganforge.config import DataConfig
+from ganforge.errors import GanforgeError
+from ganforge.metrics import reference as reference_module
+from ganforge.metrics.evaluate import Evaluator
+from ganforge.metrics.features import InceptionExtractor
+from ganforge.metrics.modes import mixture_coverage, stacked_modes, toy_coverage
+from ganforge.metrics.scores import (
+    class_histogram_kl,
+    frechet_distance,
+    inception_score,
+    kernel_distance,
+    statistics,
+)
+
+
+def images(seed: int, n: int = 40, size: int = 16) -> torch.Tensor:
+    gen = torch.Generator().manual_seed(seed)
+    base = torch.randint(0, 256, (n, 3, size, size), generator=gen, dtype=torch.uint8)
+    return base
+
+
+def test_fid_of_identical_sets_is_zero():
+    feats = torch.randn(500, 16, generator=torch.Generator().manual_seed(0))
+    assert abs(frechet_distance(statistics(feats), statistics(feats.clone()))) < 1e-8
+
+
+def test_fid_of_two_gaussians_equals_the_closed_form():
+    mu1, mu2 = np.array([0.0, 1.0, 2.0]), np.array([1.0, 1.0, 0.0])
+    s1, s2 = np.diag([1.0, 4.0, 9.0]), np.diag([4.0, 1.0, 1.0])
+    expected = ((mu1 - mu2) ** 2).sum() + np.trace(s1 + s2 - 2 * np.sqrt(s1 @ s2))
+    got = frechet_distance({"mu": mu1, "sigma": s1}, {"mu": mu2, "sigma": s2})
+    assert got == pytest.approx(expected, rel=1e-12)  # 5 + (14 + 6 - 2 * (2 + 2 + 3)) = 11
+    assert expected == pytest.approx(11.0)
+
+
+def test_inception_score_bounds():
+    assert inception_score(torch.zeros(100, 10))[0] == pytest.approx(1.0, abs=1e-12)
+    confident = torch.full((1000, 10), -50.0)
+    confident[torch.arange(1000), torch.arange(1000) % 10] = 50.0
+    assert inception_score(confident, splits=1)[0] == pytest.approx(10.0, rel=1e-9)
+
+
+def test_kid_of_a_set_with_itself_is_about_zero_and_grows_with_a_shift():
+    gen = torch.Generator().manual_seed(0)
+    feats = torch.randn(2000, 32, generator=gen)
+    same, _ = kernel_distance(feats, feats)
+    shifted, _ = kernel_distance(feats, feats + 0.5)
+    assert abs(same) < 0.01 and shifted > 20 * abs(same) and shifted > 0.05
+
+
+def test_class_histogram_kl():
+    labels = torch.arange(100) % 10
+    assert class_histogram_kl(labels, labels, 10) == (pytest.approx(0.0, abs=1e-9), 10)
+    kl, covered = class_histogram_kl(torch.zeros(50, dtype=torch.long), labels, 10)
+    assert covered == 1 and kl == pytest.approx(math.log(10), rel=1e-6)
+
+
+def test_agreement_with_torch_fidelity(random_inception, tmp_path):
+    import torch_fidelity
+
+    class Set(torch.utils.data.Dataset):
+        def __init__(self, x):
+            self.x = x
+
+        def __len__(self):
+            return len(self.x)
+
+        def __getitem__(self, i):
+            return self.x[i]
+
+    a, b = images(1), images(2)
+    ref = tmp_path / "b.npz"
+    np.savez(ref, images=b.permute(0, 2, 3, 1).numpy())
+    theirs = torch_fidelity.calculate_metrics(
+        input1=Set(a),
+        input2=Set(b),
+        fid=True,
+        isc=True,
+        kid=True,
+        cuda=False,
+        cache=False,
+        verbose=False,
+        feature_extractor_weights_path=str(random_inception),
+        kid_subset_size=len(a),
+    )
+    evaluator = Evaluator(
+        DataConfig(name="digits"),
+        ["fid1k", "is1k", "kid1k"],
+        ref=str(ref),
+        num_samples=len(a),
+        inception_weights=str(random_inception),
+    )
+    ours = evaluator(a)
+    assert ours["fid1k"] == pytest.approx(theirs["frechet_inception_distance"], rel=1e-4)
+    assert ours["is1k"] == pytest.approx(theirs["inception_score_mean"], rel=1e-4)
+    assert ours["kid1k"] == pytest.approx(theirs["kernel_inception_distance_mean"], rel=1e-4)
+    assert ours["fid1k"] > 0
+
+    # batch size does not change the numbers
+    small = Evaluator(
+        DataConfig(name="digits"),
+        ["fid1k", "is1k"],
+        ref=str(ref),
+        num_samples=len(a),
+        inception_weights=str(random_inception),
+        batch_size=7,
+    )
+    again = small(a)
+    assert again["fid1k"] == pytest.approx(ours["fid1k"], rel=1e-4)
+    assert again["is1k"] == pytest.approx(ours["is1k"], rel=1e-4)
+
+
+def test_reference_features_are_cached_by_dataset_split_extractor_and_count(
+    random_inception, monkeypatch
+):
+    extractor = InceptionExtractor(random_inception)
+    cfg = DataConfig(name="digits", split="test")
+    first = reference_module.reference_features(extractor, cfg, 12)
+
+    def fail(*args, **kwargs):
+        raise AssertionError("the cache should have been used")
+
+    monkeypatch.setattr(reference_module, "reference_images", fail)
+    second = reference_module.reference_features(extractor, cfg, 12)
+    assert torch.equal(first.pool, second.pool)
+    with pytest.raises(AssertionError, match="cache"):
+        reference_module.reference_features(extractor, cfg, 13)  # another count, another key
+
+
+def test_offline_without_weights_says_where_to_put_them(monkeypatch):
+    from torch_fidelity import feature_extractor_inceptionv3 as fe
+
+    def offline(*args, **kwargs):
+        raise OSError("no network")
+
+    monkeypatch.setattr(fe, "load_state_dict_from_url", offline)
+    monkeypatch.delenv("GANFORGE_INCEPTION_WEIGHTS", raising=False)
+    with pytest.raises(GanforgeError, match="weights-inception-2015-12-05-6726825d.pth") as err:
+        InceptionExtractor(None)
+    assert "--inception-weights" in str(err.value)
+    with pytest.raises(GanforgeError, match="does not exist"):
+        InceptionExtractor("no/such/file.pth")
+
+
+def test_mixture_coverage_on_hand_made_points():
+    from ganforge.data.toy import grid_centres, ring_centres
+
+    ring = ring_centres()
+    exact = toy_coverage("toy_ring", ring.repeat(10, 1))
+    assert exact == {
+        "modes": 8,
+        "max_modes": 8,
+        "high_quality": 100.0,
+        "reverse_kl": pytest.approx(0.0, abs=1e-9),
+    }
+    half = torch.cat([ring[:4].repeat(5, 1), torch.zeros(20, 2)])  # 4 modes + 20 at the centre
+    got = toy_coverage("toy_ring", half)
+    assert got["modes"] == 4 and got["high_quality"] == 50.0
+    assert got["reverse_kl"] == pytest.approx(math.log(2), rel=1e-6)
+    near = grid_centres() + torch.tensor([0.14, 0.0])  # 2.8 std: still high quality
+    far = grid_centres() + torch.tensor([0.16, 0.0])  # 3.2 std: not
+    assert toy_coverage("toy_grid", near)["modes"] == 25
+    assert toy_coverage("toy_grid", far)["high_quality"] == 0.0
+    assert mixture_coverage(torch.zeros(3, 2), torch.ones(1, 2), 0.1)[
+        "reverse_kl"
+    ] == pytest.approx(0.0)
+
+
+def test_stacked_mnist_modes():
+    labels = torch.cartesian_prod(torch.arange(10), torch.arange(10), torch.arange(10))
+    assert stacked_modes(labels)["modes"] == 1000
+    assert stacked_modes(labels)["reverse_kl"] == pytest.approx(0.0, abs=1e-9)
+    assert stacked_modes(labels[:10])["modes"] == 10
+
+
+SMALL_NET = ["model.g.hidden=[8]", "model.g.project_channels=8", "model.d.hidden=[8,8]"]
+
+
+def test_eval_cli_with_domain_and_inception_metrics(tmp_path, random_inception, capsys):
+    run = tmp_path / "run"
+    assert main(["train", *TINY, *SMALL_NET, "--run-dir", str(run), "--no-progress"]) == 0
+    capsys.readouterr()
+    assert (
+        main(
+            [
+                "eval",
+                str(run),
+                "--metrics",
+                "fid_domain1k,classes1k,fid1k,is1k,kid1k",
+                "--num-samples",
+                "30",
+                "--ref",
+                "digits:test",
+                "--device",
+                "cpu",
+                "--inception-weights",
+                str(random_inception),
+            ]
+        )
+        == 0
+    )
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["step"] == 4 and printed["kind"] == "eval"
+    for key in ("fid_domain1k", "classes1k", "fid1k", "is1k", "kid1k"):
+        assert math.isfinite(printed[key]), key
+    assert printed["fid_domain1k"] > 0 and 1 <= printed["classes1k_covered"] <= 10
+    assert printed["domain_classifier_accuracy"] > 0.9  # the 8x8 digits classifier
+    rows = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    assert rows[-1]["kind"] == "eval" and rows[-1]["fid_domain1k"] == printed["fid_domain1k"]
+
+
+def test_fid_cli_between_two_sets(tmp_path, random_inception, capsys):
+    a, b = tmp_path / "a.npz", tmp_path / "b.npz"
+    np.savez(a, images=images(3, 20).permute(0, 2, 3, 1).numpy())
+    np.savez(b, images=images(4, 20).permute(0, 2, 3, 1).numpy())
+    weights = ["--inception-weights", str(random_inception), "--device", "cpu"]
+    assert main(["fid", str(a), str(a), *weights]) == 0
+    same = json.loads(capsys.readouterr().out)
+    assert main(["fid", str(a), str(b), *weights]) == 0
+    different = json.loads(capsys.readouterr().out)
+    assert same["count_a"] == same["count_b"] == 20
+    # 20 samples of 2048-d features: a singular covariance, so "zero" is zero up to the
+    # rounding of its matrix square root, as in torch-fidelity itself
+    assert abs(same["fid"]) < 1e-3 * different["fid"] and different["fid"] > 0
+
+
+def test_evaluation_during_training_keeps_the_best_checkpoint(tmp_path):
+    run = tmp_path / "run"
+    assert (
+        main(
+            [
+                "train",
+                *TINY,
+                *SMALL_NET,
+                "train.steps=6",
+                "eval.every=2",
+                "eval.metrics=[fid_domain1k]",
+                "eval.num_samples=64",
+                "eval.best_metric=fid_domain1k",
+                "--run-dir",
+                str(run),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
+    rows = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    values = {r["step"]: r["fid_domain1k"] for r in rows if "fid_domain1k" in r}
+    assert sorted(values) == [2, 4, 6]
+    best = torch.load(run / "checkpoints" / "best.pt", weights_only=True)
+    assert best["best"] == min(values.values()) and best["step"] == min(values, key=values.get)
+
+
+def test_eval_config_is_validated():
+    from ganforge.config import load_config
+    from ganforge.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="unknown metric 'fid10'"):
+        load_config(None, ["eval.metrics=[fid10]"])
+    with pytest.raises(ConfigError, match="'eval.best_metric'"):
+        load_config(None, ["eval.metrics=[fid5k]", "eval.best_metric=is5k"])
