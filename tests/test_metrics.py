@@ -270,3 +270,77 @@ def test_eval_config_is_validated():
         load_config(None, ["eval.metrics=[fid10]"])
     with pytest.raises(ConfigError, match="'eval.best_metric'"):
         load_config(None, ["eval.metrics=[fid5k]", "eval.best_metric=is5k"])
+
+
+def test_modes_metric_for_a_toy_run(tmp_path, capsys):
+    run = tmp_path / "toy"
+    assert (
+        main(
+            [
+                "train",
+                *TINY,
+                "data.name=toy_grid",
+                "model.name=mlp",
+                "model.g.last_activation=none",
+                "data.limit=200",
+                "--run-dir",
+                str(run),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    assert main(["eval", str(run), "--metrics", "modes2.5k", "--device", "cpu"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["modes2.5k_max_modes"] == 25
+    assert 0 <= printed["modes2.5k_modes"] <= 25 and 0 <= printed["modes2.5k_high_quality"] <= 100
+
+
+def test_stacked_mnist_dataset_and_modes(tmp_path, capsys):
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    source = tmp_path / "digits_train.npz"
+    np.savez(
+        source, images=np.round(digits.images * 255 / 16).astype(np.uint8), labels=digits.target
+    )
+    from ganforge.data import load_dataset
+
+    data = load_dataset(DataConfig(name="stacked_mnist", path=str(source), limit=500))
+    assert data.shape == (3, 8, 8) and data.num_classes == 1000
+    codes = data.labels
+    assert codes.max() < 1000 and len(codes.unique()) > 300
+    first = data.data[0]
+    hundreds = codes[0] // 100  # channel 0 holds a digit with label `hundreds`
+    matches = (
+        (torch.from_numpy(np.round(digits.images * 255 / 16).astype(np.uint8)) == first[0])
+        .flatten(1)
+        .all(1)
+    )
+    assert digits.target[matches.numpy()][0] == hundreds
+    run = tmp_path / "stacked"
+    assert (
+        main(
+            [
+                "train",
+                *TINY,
+                *SMALL_NET,
+                "data.name=stacked_mnist",
+                f"data.path={source}",
+                "data.limit=200",
+                "--run-dir",
+                str(run),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    assert (
+        main(["eval", str(run), "--metrics", "modes26k", "--num-samples", "300", "--device", "cpu"])
+        == 0
+    )
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["modes26k_max_modes"] == 1000 and 1 <= printed["modes26k_modes"] <= 300
+    assert printed["modes26k_classifier_accuracy"] > 0.8

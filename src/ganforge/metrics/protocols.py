@@ -24,6 +24,7 @@ _KINDS = {
     "kid": ("inception", False, True, "Kernel Inception Distance"),
     "fid_domain": ("domain", False, True, "FID in the domain classifier's feature space"),
     "classes": ("domain", False, False, "KL of generated vs data class histogram"),
+    "modes": ("domain", True, False, "modes captured (2-D mixtures, Stacked MNIST)"),
 }
 for _kind, (_extractor, _higher, _ref, _text) in _KINDS.items():
     for _k in (1, 2, 5, 10, 50):
@@ -32,6 +33,9 @@ for _kind, (_extractor, _higher, _ref, _text) in _KINDS.items():
             Protocol(_kind, _k * 1000, _extractor, _higher, _ref),
             f"{_text} on {_k * 1000:,} samples",
         )
+# the papers' own sample counts: 2,500 points (VEEGAN, PacGAN), 26,000 Stacked MNIST images
+METRICS.add("modes2.5k", Protocol("modes", 2500, "domain", True, False), "VEEGAN/PacGAN 2-D")
+METRICS.add("modes26k", Protocol("modes", 26000, "domain", True, False), "PacGAN Stacked MNIST")
 
 
 def protocol(name: str, num_samples: int | None = None) -> Protocol:
