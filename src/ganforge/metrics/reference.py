@@ -20,7 +20,7 @@ from ganforge.metrics.features import Features, batched
 
 
 def parse_reference(ref: str, base: DataConfig | None = None) -> DataConfig:
-    """'mnist:test', 'digits', 'FILE.npz' or 'FOLDER' -> a DataConfig (resolution kept from base)."""
+    """'mnist:test', 'digits', 'FILE.npz' or 'FOLDER' -> DataConfig (keeps base's resolution)."""
     resolution = base.resolution if base else None
     path = Path(ref)
     if path.suffix == ".npz" or path.is_file():
