@@ -17,6 +17,7 @@ from ganforge.errors import ConfigError
 from ganforge.models.layers import (
     activation,
     batch_norm,
+    block_tail,
     conv_out_size,
     conv_padding,
     norm_act,
@@ -82,9 +83,7 @@ class Generator(nn.Module):
         prev = c0
         for out_ch, stride in zip(hidden, strides, strict=True):
             layers += upconv(prev, out_ch, spec.kernel_size, stride, spec.upsample, spec.bias)
-            layers += norm_act(out_ch, 2, use_norm=spec.batch_norm, **act)
-            if spec.dropout:
-                layers.append(nn.Dropout(spec.dropout))
+            layers += block_tail(out_ch, 2, spec, use_norm=spec.batch_norm)
             prev = out_ch
         out_kernel = spec.out_kernel_size or spec.kernel_size
         layers += upconv(prev, channels, out_kernel, spec.out_stride, spec.upsample, spec.bias)
@@ -113,17 +112,7 @@ class Discriminator(nn.Module):
             padding = conv_padding(k) if stride > 1 else "same"
             layers.append(nn.Conv2d(prev, out_ch, k, stride, padding, bias=spec.bias))
             use_norm = spec.batch_norm and (i > 0 or spec.norm_first_block)
-            layers += norm_act(
-                out_ch,
-                2,
-                use_norm=use_norm,
-                keras_momentum=spec.bn_momentum,
-                act=spec.activation,
-                alpha=spec.alpha,
-                norm_after_activation=spec.norm_after_activation,
-            )
-            if spec.dropout:
-                layers.append(nn.Dropout(spec.dropout))
+            layers += block_tail(out_ch, 2, spec, use_norm=use_norm)
             size = conv_out_size(size, k, stride) if stride > 1 else size
             prev = out_ch
         if size < 1:

@@ -48,6 +48,25 @@ def norm_act(
     return layers
 
 
+def block_tail(features: int, dims: int, spec, use_norm: bool) -> list[nn.Module]:  # noqa: ANN001
+    """What follows every hidden layer: norm and activation in the spec's order, then dropout.
+
+    `spec` is a GeneratorConfig or DiscriminatorConfig; both name these options alike.
+    """
+    layers = norm_act(
+        features,
+        dims,
+        use_norm=use_norm,
+        keras_momentum=spec.bn_momentum,
+        act=spec.activation,
+        alpha=spec.alpha,
+        norm_after_activation=spec.norm_after_activation,
+    )
+    if spec.dropout:
+        layers.append(nn.Dropout(spec.dropout))
+    return layers
+
+
 def conv_padding(kernel: int) -> int:
     """Symmetric padding that keeps 'same' sizes for odd kernels (Keras padding='same')."""
     return (kernel - 1) // 2

@@ -11,7 +11,7 @@ import math
 from torch import Tensor, nn
 
 from ganforge.config import DiscriminatorConfig, GeneratorConfig
-from ganforge.models.layers import activation, norm_act
+from ganforge.models.layers import activation, block_tail
 
 
 class Generator(nn.Module):
@@ -24,17 +24,7 @@ class Generator(nn.Module):
         prev = latent_dim
         for size in hidden:
             layers.append(nn.Linear(prev, size, bias=spec.bias))
-            layers += norm_act(
-                size,
-                1,
-                use_norm=spec.batch_norm,
-                keras_momentum=spec.bn_momentum,
-                act=spec.activation,
-                alpha=spec.alpha,
-                norm_after_activation=spec.norm_after_activation,
-            )
-            if spec.dropout:
-                layers.append(nn.Dropout(spec.dropout))
+            layers += block_tail(size, 1, spec, use_norm=spec.batch_norm)
             prev = size
         layers += [nn.Linear(prev, math.prod(data_shape)), activation(spec.last_activation)]
         if len(data_shape) > 1:
@@ -56,17 +46,7 @@ class Discriminator(nn.Module):
         for i, size in enumerate(hidden):
             layers.append(nn.Linear(prev, size, bias=spec.bias))
             use_norm = spec.batch_norm and (i > 0 or spec.norm_first_block)
-            layers += norm_act(
-                size,
-                1,
-                use_norm=use_norm,
-                keras_momentum=spec.bn_momentum,
-                act=spec.activation,
-                alpha=spec.alpha,
-                norm_after_activation=spec.norm_after_activation,
-            )
-            if spec.dropout:
-                layers.append(nn.Dropout(spec.dropout))
+            layers += block_tail(size, 1, spec, use_norm=use_norm)
             prev = size
         layers.append(nn.Linear(prev, 1))
         self.net = nn.Sequential(*layers)
