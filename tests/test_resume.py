@@ -14,7 +14,7 @@ from conftest import TINY
 from ganforge.cli import main
 from ganforge.training.checkpoint import list_checkpoints
 
-# dropout (global RNG), label noise and EMA: every kind of state a resume must restore
+# dropout (global RNG), label noise, EMA and a decaying learning rate: every kind of state
 CONFIG = [
     *TINY,
     "model.g.hidden=[8]",

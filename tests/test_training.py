@@ -1,4 +1,5 @@
 import copy
+import math
 
 import pytest
 import torch
@@ -149,3 +150,13 @@ def test_toy_data_trains_a_dense_gan_and_plots_points(tmp_path):
     trainer.train(progress=False)
     assert trainer.data_shape == (2,)
     assert (trainer.run.samples_dir / "step_0000004.png").stat().st_size > 1000
+
+
+@pytest.mark.parametrize(
+    "decay, last", [("linear", 0.25), ("cosine", 0.5 * (1 + math.cos(math.pi * 0.75)))]
+)
+def test_learning_rate_decay_is_a_function_of_the_step(tmp_path, decay, last):
+    trainer = make_trainer(tmp_path, f"train.lr_decay={decay}", "optim.g.lr=0.001")
+    trainer.train(progress=False)
+    # the 4th and last update (step index 3 of 4) used base * factor(3/4)
+    assert trainer.nets.g_optimizer.param_groups[0]["lr"] == pytest.approx(0.001 * last)

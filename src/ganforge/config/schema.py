@@ -105,6 +105,7 @@ class TrainConfig:
     mixed_batches: bool = False  # one D pass on real+fake together instead of two separate ones
     ema_decay: float | None = None  # generator EMA, e.g. 0.999; None disables it
     ema_start: int = 0  # step after which the EMA starts averaging
+    lr_decay: str = "none"  # none | linear | cosine: both learning rates decay to 0 by the end
     log_every: int = 10  # steps between rows of metrics.jsonl
     sample_every: int = 500  # steps between sample grids (0: only at the end)
     checkpoint_every: int = 1000  # steps between checkpoints (0: only at the end)

@@ -51,6 +51,9 @@ def validate(config: Config) -> None:
             )
     ACTIVATIONS.get(model.g.last_activation)
     _choice(data.split, SPLITS, "data.split")
+    from ganforge.training.schedule import SCHEDULES
+
+    SCHEDULES.get(train.lr_decay)
     _choice(model.latent_dist, LATENT_DISTS, "model.latent_dist")
     _choice(model.init, INITS, "model.init")
     _choice(model.g.upsample, UPSAMPLES, "model.g.upsample")

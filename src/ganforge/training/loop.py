@@ -33,6 +33,7 @@ from ganforge.training.checkpoint import (
 from ganforge.training.ema import GeneratorEMA
 from ganforge.training.objective import Objective
 from ganforge.training.optim import build_optimizer
+from ganforge.training.schedule import apply_decay
 from ganforge.training.steps import Networks, discriminator_step, generator_step, sample_latent
 
 POINT_SAMPLES = 2000  # 2-D data: points per scatter plot
@@ -302,6 +303,12 @@ class Trainer:
     def _one_step(self) -> dict[str, torch.Tensor]:
         cfg = self.config
         dim, dist = cfg.model.latent_dim, cfg.model.latent_dist
+        if cfg.train.lr_decay != "none":
+            for opt, sub in (
+                (self.nets.g_optimizer, cfg.optim.g),
+                (self.nets.d_optimizer, cfg.optim.d),
+            ):
+                apply_decay(opt, sub.lr, cfg.train.lr_decay, self.step, cfg.train.steps)
         for _ in range(cfg.train.n_critic):
             real, y = self.stream.next()
             z = sample_latent(real.shape[0], dim, dist, self.noise, self.device)
