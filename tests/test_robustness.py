@@ -106,7 +106,7 @@ def test_resuming_with_a_changed_config_is_refused(tmp_path, capsys):
     config = (run / "config.yaml").read_text().replace("lr: 0.0002", "lr: 0.001", 1)
     (run / "config.yaml").write_text(config)
     assert main(["train", "--resume", str(run), "--no-progress"]) == 2
-    assert "was written by a different config (optim.g.lr differ)" in capsys.readouterr().err
+    assert "was written by a different config (changed: optim.g.lr)" in capsys.readouterr().err
 
 
 def test_unwritable_run_directory(tmp_path, capsys):

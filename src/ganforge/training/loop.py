@@ -375,8 +375,8 @@ def _check_same_run(saved: dict[str, Any], current: dict[str, Any], path: Path) 
     if saved != current:
         diff = sorted(_diff(saved, current))
         raise CheckpointError(
-            f"{path.name} was written by a different config ({', '.join(diff)} "
-            "differ); resume with the run's own config.yaml"
+            f"{path.name} was written by a different config (changed: {', '.join(diff)}); "
+            "resume with the run's own config.yaml"
         )
 
 
