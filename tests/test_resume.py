@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import torch
 
 from conftest import TINY
@@ -23,7 +24,8 @@ CONFIG = [
     "model.d.dropout=0.2",
     "loss.label_noise=0.1",
     "train.ema_decay=0.9",
-    "train.steps=300",
+    "train.lr_decay=cosine",
+    "train.steps=150",
     "train.checkpoint_every=10",
     "train.log_every=5",
     "train.sample_every=50",
@@ -55,7 +57,7 @@ def kill_after(proc: subprocess.Popen, run: Path, step: int, timeout: float = 60
 
 
 def final_state(run: Path) -> dict:
-    return torch.load(run / "checkpoints" / "step_0000300.pt", weights_only=True)
+    return torch.load(run / "checkpoints" / "step_0000150.pt", weights_only=True)
 
 
 def assert_identical(a: dict, b: dict) -> None:
@@ -73,18 +75,20 @@ def rows(run: Path) -> list[dict]:
     return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
 
 
-def reference(tmp_path: Path) -> Path:
-    run = tmp_path / "reference"
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory) -> Path:
+    """The same run, never interrupted."""
+    run = tmp_path_factory.mktemp("resume") / "reference"
     assert main(["train", *CONFIG, "--run-dir", str(run), "--no-progress"]) == 0
     return run
 
 
-def test_sigkill_at_three_points_then_resume_is_bit_identical(tmp_path):
-    ref = reference(tmp_path)
+def test_sigkill_at_three_points_then_resume_is_bit_identical(tmp_path, reference):
+    ref = reference
     run = tmp_path / "killed"
     proc = start("train", *CONFIG, "--run-dir", str(run))
-    kill_after(proc, run, 40)
-    for step in (130, 220):
+    kill_after(proc, run, 30)
+    for step in (70, 110):
         proc = start("train", "--resume", str(run))
         kill_after(proc, run, step)
     proc = start("train", "--resume", str(run))
@@ -116,8 +120,8 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
-def test_sigkill_while_a_checkpoint_is_written(tmp_path):
-    ref = reference(tmp_path)
+def test_sigkill_while_a_checkpoint_is_written(tmp_path, reference):
+    ref = reference
     run = tmp_path / "killed"
     proc = subprocess.run(
         [
