@@ -16,22 +16,7 @@ from pathlib import Path
 
 import torch
 
-from ganforge.metrics.features import InceptionExtractor, batched
-
-
-def random_weights(folder: Path) -> Path:
-    from torch_fidelity import feature_extractor_inceptionv3 as fe
-
-    load, fetch = fe.FeatureExtractorInceptionV3.load_state_dict, fe.load_state_dict_from_url
-    fe.FeatureExtractorInceptionV3.load_state_dict = lambda self, state: None
-    fe.load_state_dict_from_url = lambda *a, **k: None
-    try:
-        net = fe.FeatureExtractorInceptionV3("inception-v3-compat", ["2048"])
-    finally:
-        fe.FeatureExtractorInceptionV3.load_state_dict, fe.load_state_dict_from_url = load, fetch
-    path = folder / "random-inception.pth"
-    torch.save(net.state_dict(), path)
-    return path
+from ganforge.metrics.features import InceptionExtractor, batched, save_random_inception
 
 
 def main() -> None:
@@ -42,7 +27,7 @@ def main() -> None:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        weights = args.inception_weights or random_weights(Path(tmp))
+        weights = args.inception_weights or save_random_inception(Path(tmp) / "random.pth")
         extractor = InceptionExtractor(weights, args.device)
         images = torch.randint(0, 256, (args.images, 3, 32, 32), dtype=torch.uint8)
         extractor(batched(images[: args.batch_size], args.batch_size))  # warm-up

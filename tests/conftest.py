@@ -60,19 +60,6 @@ def isolated_cache(tmp_path_factory):
 @pytest.fixture(scope="session")
 def random_inception(tmp_path_factory) -> Path:
     """A randomly initialised InceptionV3 saved in torch-fidelity's weight format."""
-    import torch
-    from torch_fidelity import feature_extractor_inceptionv3 as fe
+    from ganforge.metrics.features import save_random_inception
 
-    original = fe.FeatureExtractorInceptionV3.load_state_dict
-    fe_load = fe.load_state_dict_from_url
-    try:  # build the network without its download, keep the random initialisation
-        fe.load_state_dict_from_url = lambda *a, **k: None
-        fe.FeatureExtractorInceptionV3.load_state_dict = lambda self, state: None
-        torch.manual_seed(0)
-        net = fe.FeatureExtractorInceptionV3("inception-v3-compat", ["2048"])
-    finally:
-        fe.FeatureExtractorInceptionV3.load_state_dict = original
-        fe.load_state_dict_from_url = fe_load
-    path = tmp_path_factory.mktemp("inception") / "random-inception.pth"
-    torch.save(net.state_dict(), path)
-    return path
+    return save_random_inception(tmp_path_factory.mktemp("inception") / "random-inception.pth")

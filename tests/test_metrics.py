@@ -182,12 +182,16 @@ def test_stacked_mnist_modes():
     assert stacked_modes(labels[:10])["modes"] == 10
 
 
+def train_run(run, *overrides):
+    assert main(["train", *TINY, *overrides, "--run-dir", str(run), "--no-progress"]) == 0
+
+
 SMALL_NET = ["model.g.hidden=[8]", "model.g.project_channels=8", "model.d.hidden=[8,8]"]
 
 
 def test_eval_cli_with_domain_and_inception_metrics(tmp_path, random_inception, capsys):
     run = tmp_path / "run"
-    assert main(["train", *TINY, *SMALL_NET, "--run-dir", str(run), "--no-progress"]) == 0
+    train_run(run, *SMALL_NET)
     capsys.readouterr()
     assert (
         main(
@@ -235,23 +239,14 @@ def test_fid_cli_between_two_sets(tmp_path, random_inception, capsys):
 
 def test_evaluation_during_training_keeps_the_best_checkpoint(tmp_path):
     run = tmp_path / "run"
-    assert (
-        main(
-            [
-                "train",
-                *TINY,
-                *SMALL_NET,
-                "train.steps=6",
-                "eval.every=2",
-                "eval.metrics=[fid_domain1k]",
-                "eval.num_samples=64",
-                "eval.best_metric=fid_domain1k",
-                "--run-dir",
-                str(run),
-                "--no-progress",
-            ]
-        )
-        == 0
+    train_run(
+        run,
+        *SMALL_NET,
+        "train.steps=6",
+        "eval.every=2",
+        "eval.metrics=[fid_domain1k]",
+        "eval.num_samples=64",
+        "eval.best_metric=fid_domain1k",
     )
     rows = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
     values = {r["step"]: r["fid_domain1k"] for r in rows if "fid_domain1k" in r}
@@ -272,21 +267,12 @@ def test_eval_config_is_validated():
 
 def test_modes_metric_for_a_toy_run(tmp_path, capsys):
     run = tmp_path / "toy"
-    assert (
-        main(
-            [
-                "train",
-                *TINY,
-                "data.name=toy_grid",
-                "model.name=mlp",
-                "model.g.last_activation=none",
-                "data.limit=200",
-                "--run-dir",
-                str(run),
-                "--no-progress",
-            ]
-        )
-        == 0
+    train_run(
+        run,
+        "data.name=toy_grid",
+        "model.name=mlp",
+        "model.g.last_activation=none",
+        "data.limit=200",
     )
     capsys.readouterr()
     assert main(["eval", str(run), "--metrics", "modes2.5k", "--device", "cpu"]) == 0
@@ -318,22 +304,7 @@ def test_stacked_mnist_dataset_and_modes(tmp_path, capsys):
     )
     assert digits.target[matches.numpy()][0] == hundreds
     run = tmp_path / "stacked"
-    assert (
-        main(
-            [
-                "train",
-                *TINY,
-                *SMALL_NET,
-                "data.name=stacked_mnist",
-                f"data.path={source}",
-                "data.limit=200",
-                "--run-dir",
-                str(run),
-                "--no-progress",
-            ]
-        )
-        == 0
-    )
+    train_run(run, *SMALL_NET, "data.name=stacked_mnist", f"data.path={source}", "data.limit=200")
     capsys.readouterr()
     assert (
         main(["eval", str(run), "--metrics", "modes26k", "--num-samples", "300", "--device", "cpu"])

@@ -107,6 +107,27 @@ class ClassifierExtractor:
         return Features(torch.cat(pools), torch.cat(logits))
 
 
+def save_random_inception(path: Path, seed: int = 0) -> Path:
+    """A randomly initialised InceptionV3 in torch-fidelity's weight format.
+
+    Offline, it stands in for the real weights where only the code path or the cost matters
+    (tests against torch-fidelity, timing); the scores it gives mean nothing.
+    """
+    from torch_fidelity import feature_extractor_inceptionv3 as fe
+
+    load, fetch = fe.FeatureExtractorInceptionV3.load_state_dict, fe.load_state_dict_from_url
+    fe.FeatureExtractorInceptionV3.load_state_dict = lambda self, state: None
+    fe.load_state_dict_from_url = lambda *args, **kwargs: None
+    try:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            net = fe.FeatureExtractorInceptionV3("inception-v3-compat", ["2048"])
+    finally:
+        fe.FeatureExtractorInceptionV3.load_state_dict, fe.load_state_dict_from_url = load, fetch
+    torch.save(net.state_dict(), path)
+    return path
+
+
 def _file_digest(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as f:
