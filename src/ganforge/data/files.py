@@ -1,0 +1,152 @@
+"""Datasets from the user's own files: an .npz archive or a folder tree of images."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from ganforge.config import DataConfig
+from ganforge.data.base import ArrayDataset
+from ganforge.data.transforms import finish, to_nchw
+from ganforge.errors import DatasetError
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm"}
+DEFAULT_FOLDER_RESOLUTION = 64
+
+
+def _require_path(cfg: DataConfig, kind: str) -> Path:
+    if not cfg.path:
+        raise DatasetError(f"the {kind} dataset needs data.path=... pointing at your {kind}")
+    path = Path(cfg.path).expanduser()
+    if not path.exists():
+        raise DatasetError(f"data.path '{cfg.path}' does not exist")
+    return path
+
+
+# ---------------------------------------------------------------- npz
+
+
+def load_npz(cfg: DataConfig) -> ArrayDataset:
+    """An .npz with `images` (N,H,W[,C] uint8) and optional `labels` (N,), read without pickle."""
+    path = _require_path(cfg, "npz")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            key = "images" if "images" in archive.files else "samples"  # `ganforge sample`
+            if key not in archive.files:
+                raise DatasetError(f"'{path}' has no 'images' array (it has: "
+                                   f"{', '.join(archive.files) or 'nothing'})")
+            images = archive[key]
+            labels = archive["labels"] if "labels" in archive.files else None
+    except DatasetError:
+        raise
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
+        raise DatasetError(f"'{path}' is not a readable .npz file ({err})") from None
+    num_classes = int(labels.max()) + 1 if labels is not None and len(labels) else 0
+    return finish(images, labels, cfg, path.stem, num_classes=num_classes)
+
+
+def npz_shape(cfg: DataConfig) -> tuple[int, ...]:
+    """Shape from the .npy header inside the archive, without decompressing the pixels."""
+    path = _require_path(cfg, "npz")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            name = "images.npy" if "images.npy" in archive.namelist() else "samples.npy"
+            f = archive.open(name)
+            major, _ = np.lib.format.read_magic(f)
+            read_header = (np.lib.format.read_array_header_1_0 if major == 1
+                           else np.lib.format.read_array_header_2_0)
+            shape = read_header(f)[0]
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as err:
+        raise DatasetError(f"'{path}' is not a readable .npz with an 'images' array ({err})") from None
+    probe = to_nchw(np.zeros((1, *shape[1:]), dtype=np.uint8), str(path))
+    c, h, w = probe.shape[1:]
+    side = cfg.resolution or min(h, w)
+    return (cfg.channels or c, side, side)
+
+
+# ---------------------------------------------------------------- folder
+
+
+def _read_image(path: Path) -> np.ndarray:
+    """Any PIL-readable image -> uint8 (H, W) grey or (H, W, 3) RGB.
+
+    16-bit greyscale is scaled to 8 bits, palette images are expanded, and transparency is
+    composited onto white (sprites and icons are drawn for light backgrounds).
+    """
+    from PIL import Image
+
+    with Image.open(path) as img:
+        img.load()
+        if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+            arr = np.asarray(img, dtype=np.float64)
+            scale = 257.0 if arr.max() > 255 else 1.0
+            return np.clip(np.round(arr / scale), 0, 255).astype(np.uint8)
+        if img.mode == "P":
+            img = img.convert("RGBA")
+        if img.mode in ("RGBA", "LA", "PA"):
+            rgba = img.convert("RGBA")
+            background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+            img = Image.alpha_composite(background, rgba).convert("RGB")
+        if img.mode in ("1", "L"):
+            return np.asarray(img.convert("L"))
+        return np.asarray(img.convert("RGB"))
+
+
+def _square(arr: np.ndarray, size: int) -> np.ndarray:
+    from PIL import Image
+
+    img = Image.fromarray(arr)
+    w, h = img.size
+    scale = size / min(w, h)
+    img = img.resize((max(size, round(w * scale)), max(size, round(h * scale))), Image.LANCZOS)
+    w, h = img.size
+    left, top = (w - size) // 2, (h - size) // 2
+    return np.asarray(img.crop((left, top, left + size, top + size)))
+
+
+def image_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+
+
+def load_folder(cfg: DataConfig) -> ArrayDataset:
+    """Every image below data.path; first-level sub-folders become class labels."""
+    root = _require_path(cfg, "folder")
+    files = image_files(root)
+    if not files:
+        raise DatasetError(f"no image files ({', '.join(sorted(IMAGE_SUFFIXES))}) below '{root}'")
+    size = cfg.resolution or DEFAULT_FOLDER_RESOLUTION
+    images, kept, skipped = [], [], []
+    for path in files:
+        try:
+            images.append(_square(_read_image(path), size))
+            kept.append(path)
+        except Exception as err:  # PIL raises many types for corrupt files
+            reason = "empty file" if path.stat().st_size == 0 else str(err) or type(err).__name__
+            skipped.append(f"{path.relative_to(root)} ({reason})")
+    if not images:
+        raise DatasetError(f"none of the {len(files)} image files below '{root}' could be read: "
+                           + "; ".join(skipped[:5]))
+    rgb = cfg.channels == 3 or (cfg.channels is None and any(a.ndim == 3 for a in images))
+    batch = np.stack([np.stack([a] * 3, -1) if (rgb and a.ndim == 2) else a for a in images])
+    if not rgb and batch.ndim == 4:
+        batch = batch[..., 0]
+    classes = sorted({p.relative_to(root).parts[0] for p in kept if len(p.relative_to(root).parts) > 1})
+    labels = None
+    if classes and all(len(p.relative_to(root).parts) > 1 for p in kept):
+        index = {c: i for i, c in enumerate(classes)}
+        labels = np.array([index[p.relative_to(root).parts[0]] for p in kept], dtype=np.int64)
+    notes = [f"skipped {len(skipped)} unreadable image file(s) below '{root}': "
+             + "; ".join(skipped)] if skipped else []
+    return finish(batch, labels, cfg, root.name, num_classes=len(classes), notes=notes)
+
+
+def folder_shape(cfg: DataConfig) -> tuple[int, ...]:
+    root = _require_path(cfg, "folder")
+    files = image_files(root)
+    if not files:
+        raise DatasetError(f"no image files below '{root}'")
+    size = cfg.resolution or DEFAULT_FOLDER_RESOLUTION
+    channels = cfg.channels or (3 if _read_image(files[0]).ndim == 3 else 1)
+    return (channels, size, size)

@@ -1,0 +1,68 @@
+"""Turn raw uint8 arrays of any layout into (N, C, H, W) uint8 at the requested size."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from ganforge.errors import DatasetError
+
+
+def to_nchw(images: np.ndarray | Tensor, source: str) -> Tensor:
+    """(N, H, W), (N, H, W, C) or (N, C, H, W) uint8 -> (N, C, H, W) uint8 tensor."""
+    x = torch.as_tensor(np.asarray(images))
+    if x.dtype != torch.uint8:
+        if x.is_floating_point() and x.numel() and float(x.max()) <= 1.0 and float(x.min()) >= 0:
+            x = (x * 255).round()
+        x = x.clamp(0, 255).to(torch.uint8)
+    if x.dim() == 3:
+        return x.unsqueeze(1)
+    if x.dim() == 4 and x.shape[-1] in (1, 3, 4) and x.shape[1] not in (1, 3, 4):
+        x = x.permute(0, 3, 1, 2)
+    if x.dim() != 4 or x.shape[1] not in (1, 3, 4):
+        raise DatasetError(f"{source}: images must be (N, H, W) or (N, H, W, C) with C = 1, 3 "
+                           f"or 4, got shape {tuple(x.shape)}")
+    return x[:, :3].contiguous() if x.shape[1] == 4 else x.contiguous()
+
+
+def convert_channels(x: Tensor, channels: int | None) -> Tensor:
+    """Grey <-> RGB with the ITU-R 601 luma weights PIL uses."""
+    if channels is None or x.shape[1] == channels:
+        return x
+    if channels == 3:
+        return x.expand(-1, 3, -1, -1).contiguous()
+    weights = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
+    return (x.float() * weights).sum(1, keepdim=True).round().clamp(0, 255).to(torch.uint8)
+
+
+def resize_square(x: Tensor, resolution: int | None, chunk: int = 4096) -> Tensor:
+    """Centre-crop to a square and resize with antialiasing; a no-op at the native size."""
+    h, w = x.shape[-2:]
+    if h != w:
+        side = min(h, w)
+        top, left = (h - side) // 2, (w - side) // 2
+        x = x[..., top : top + side, left : left + side]
+    if resolution is None or x.shape[-1] == resolution:
+        return x.contiguous()
+    out = []
+    for start in range(0, x.shape[0], chunk):  # bounded memory on 60k-image sets
+        part = x[start : start + chunk].float()
+        part = F.interpolate(part, size=(resolution, resolution), mode="bilinear",
+                             antialias=True, align_corners=False)
+        out.append(part.round().clamp(0, 255).to(torch.uint8))
+    return torch.cat(out)
+
+
+def finish(images: np.ndarray | Tensor, labels: np.ndarray | Tensor | None, cfg, name: str,
+           num_classes: int = 0, notes: list[str] | None = None):
+    """Apply data.limit, data.channels and data.resolution and wrap as an ArrayDataset."""
+    from ganforge.data.base import ArrayDataset
+
+    if cfg.limit is not None:
+        images = images[: cfg.limit]
+        labels = labels[: cfg.limit] if labels is not None else None
+    x = resize_square(convert_channels(to_nchw(images, name), cfg.channels), cfg.resolution)
+    y = torch.as_tensor(np.asarray(labels), dtype=torch.long) if labels is not None else None
+    return ArrayDataset(x, y, num_classes if y is not None else 0, name, list(notes or []))

@@ -1,0 +1,62 @@
+"""Sample grids: images as a PNG grid, 2-D points as a scatter plot over the real data."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+MIN_TILE = 48  # upscale tiny images (8x8 digits) so a grid can be looked at
+
+
+def save_grid(images: Tensor, path: Path, nrow: int | None = None) -> None:
+    """(N, C, H, W) in [-1, 1] -> one PNG grid, nearest-upscaled to at least MIN_TILE pixels."""
+    from torchvision.utils import save_image
+
+    images = images.detach().float().cpu().clamp(-1, 1)
+    scale = math.ceil(MIN_TILE / images.shape[-1])
+    if scale > 1:
+        images = F.interpolate(images, scale_factor=scale, mode="nearest")
+    nrow = nrow or math.ceil(math.sqrt(images.shape[0]))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_image(images, path, nrow=nrow, normalize=True, value_range=(-1, 1), padding=2)
+
+
+def save_points(points: Tensor, path: Path, reference: Tensor | None = None) -> None:
+    """(N, 2) generated points in orange over real points in blue."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 5))
+    if reference is not None:
+        ref = reference.detach().cpu()
+        ax.scatter(ref[:, 0], ref[:, 1], s=2, alpha=0.3, label="real")
+    pts = points.detach().float().cpu()
+    ax.scatter(pts[:, 0], pts[:, 1], s=2, alpha=0.6, label="generated")
+    ax.set_aspect("equal")
+    ax.legend(loc="upper right")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def save_samples(samples: Tensor, path: Path, reference: Tensor | None = None) -> None:
+    if samples.dim() == 2:
+        save_points(samples, path, reference)
+    else:
+        save_grid(samples, path)
+
+
+def pixel_grid(images: Tensor) -> Tensor:
+    """Same grid as `save_grid`, as a (C, H, W) float tensor in [0, 1] for TensorBoard."""
+    from torchvision.utils import make_grid
+
+    images = images.detach().float().cpu().clamp(-1, 1)
+    grid = make_grid(images, nrow=math.ceil(math.sqrt(images.shape[0])), normalize=True,
+                     value_range=(-1, 1))
+    return grid
