@@ -9,29 +9,77 @@ from ganforge.data.stream import BatchStream
 from ganforge.registry import Registry
 
 DATASETS: Registry[DatasetSpec] = Registry("dataset")
-DATASETS.add("digits", DatasetSpec(builtin.load_digits, builtin.digits_shape,
-                                   "scikit-learn's 8x8 handwritten digits (offline default)"))
-DATASETS.add("mnist", DatasetSpec(torchvision_sets._mnist_like("mnist", "MNIST"),
-                                  torchvision_sets.fixed_shape(1, 28), "MNIST 28x28 (torchvision)"))
-DATASETS.add("fashion_mnist", DatasetSpec(
-    torchvision_sets._mnist_like("fashion_mnist", "FashionMNIST"),
-    torchvision_sets.fixed_shape(1, 28), "Fashion-MNIST 28x28 (torchvision)"))
-DATASETS.add("cifar10", DatasetSpec(torchvision_sets.load_cifar10,
-                                    torchvision_sets.fixed_shape(3, 32), "CIFAR-10 32x32 (torchvision)"))
-DATASETS.add("celeba", DatasetSpec(torchvision_sets.load_celeba,
-                                   torchvision_sets.fixed_shape(3, 64),
-                                   "CelebA aligned faces, 140px centre crop (torchvision)", False))
-DATASETS.add("npz", DatasetSpec(files.load_npz, files.npz_shape,
-                                "an .npz file with 'images' and optional 'labels' (data.path)",
-                                needs_path=True))
-DATASETS.add("folder", DatasetSpec(files.load_folder, files.folder_shape,
-                                   "a folder tree of images; sub-folders are classes (data.path)",
-                                   needs_path=True))
-DATASETS.add("stacked_mnist", DatasetSpec(stacked.load_stacked_mnist, stacked.stacked_shape,
-                                         "3 MNIST digits as RGB, 1,000 modes (data.path: an "
-                                         "MNIST .npz, else torchvision's MNIST)"))
-for _name, _text in (("toy_ring", "8 Gaussians on a circle of radius 1, std 0.01"),
-                     ("toy_grid", "25 Gaussians on a 5x5 grid, spacing 2, std 0.05")):
+DATASETS.add(
+    "digits",
+    DatasetSpec(
+        builtin.load_digits,
+        builtin.digits_shape,
+        "scikit-learn's 8x8 handwritten digits (offline default)",
+    ),
+)
+DATASETS.add(
+    "mnist",
+    DatasetSpec(
+        torchvision_sets.mnist_like("mnist", "MNIST"),
+        torchvision_sets.fixed_shape(1, 28),
+        "MNIST 28x28 (torchvision)",
+    ),
+)
+DATASETS.add(
+    "fashion_mnist",
+    DatasetSpec(
+        torchvision_sets.mnist_like("fashion_mnist", "FashionMNIST"),
+        torchvision_sets.fixed_shape(1, 28),
+        "Fashion-MNIST 28x28 (torchvision)",
+    ),
+)
+DATASETS.add(
+    "cifar10",
+    DatasetSpec(
+        torchvision_sets.load_cifar10,
+        torchvision_sets.fixed_shape(3, 32),
+        "CIFAR-10 32x32 (torchvision)",
+    ),
+)
+DATASETS.add(
+    "celeba",
+    DatasetSpec(
+        torchvision_sets.load_celeba,
+        torchvision_sets.fixed_shape(3, 64),
+        "CelebA aligned faces, 140px centre crop (torchvision)",
+        labelled=False,
+    ),
+)
+DATASETS.add(
+    "npz",
+    DatasetSpec(
+        files.load_npz,
+        files.npz_shape,
+        "an .npz file with 'images' and optional 'labels' (data.path)",
+        needs_path=True,
+    ),
+)
+DATASETS.add(
+    "folder",
+    DatasetSpec(
+        files.load_folder,
+        files.folder_shape,
+        "a folder tree of images; sub-folders are classes (data.path)",
+        needs_path=True,
+    ),
+)
+DATASETS.add(
+    "stacked_mnist",
+    DatasetSpec(
+        stacked.load_stacked_mnist,
+        stacked.stacked_shape,
+        "3 MNIST digits as RGB, 1,000 modes (data.path: an MNIST .npz, else torchvision's MNIST)",
+    ),
+)
+for _name, _text in (
+    ("toy_ring", "8 Gaussians on a circle of radius 1, std 0.01"),
+    ("toy_grid", "25 Gaussians on a 5x5 grid, spacing 2, std 0.05"),
+):
     DATASETS.add(_name, DatasetSpec(toy.toy_loader(_name), toy.toy_shape, _text + " (2-D points)"))
 
 
@@ -45,5 +93,13 @@ def dataset_shape(cfg: DataConfig) -> tuple[int, ...]:
     return DATASETS.get(cfg.name).shape(cfg)
 
 
-__all__ = ["DATASETS", "ArrayDataset", "BatchStream", "DatasetSpec", "dataset_shape",
-           "load_dataset", "to_model_range", "to_pixels"]
+__all__ = [
+    "DATASETS",
+    "ArrayDataset",
+    "BatchStream",
+    "DatasetSpec",
+    "dataset_shape",
+    "load_dataset",
+    "to_model_range",
+    "to_pixels",
+]

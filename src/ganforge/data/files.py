@@ -35,8 +35,10 @@ def load_npz(cfg: DataConfig) -> ArrayDataset:
         with np.load(path, allow_pickle=False) as archive:
             key = "images" if "images" in archive.files else "samples"  # `ganforge sample`
             if key not in archive.files:
-                raise DatasetError(f"'{path}' has no 'images' array (it has: "
-                                   f"{', '.join(archive.files) or 'nothing'})")
+                raise DatasetError(
+                    f"'{path}' has no 'images' array (it has: "
+                    f"{', '.join(archive.files) or 'nothing'})"
+                )
             images = archive[key]
             labels = archive["labels"] if "labels" in archive.files else None
     except DatasetError:
@@ -55,11 +57,16 @@ def npz_shape(cfg: DataConfig) -> tuple[int, ...]:
             name = "images.npy" if "images.npy" in archive.namelist() else "samples.npy"
             f = archive.open(name)
             major, _ = np.lib.format.read_magic(f)
-            read_header = (np.lib.format.read_array_header_1_0 if major == 1
-                           else np.lib.format.read_array_header_2_0)
+            read_header = (
+                np.lib.format.read_array_header_1_0
+                if major == 1
+                else np.lib.format.read_array_header_2_0
+            )
             shape = read_header(f)[0]
     except (OSError, KeyError, ValueError, zipfile.BadZipFile) as err:
-        raise DatasetError(f"'{path}' is not a readable .npz with an 'images' array ({err})") from None
+        raise DatasetError(
+            f"'{path}' is not a readable .npz with an 'images' array ({err})"
+        ) from None
     probe = to_nchw(np.zeros((1, *shape[1:]), dtype=np.uint8), str(path))
     c, h, w = probe.shape[1:]
     side = cfg.resolution or min(h, w)
@@ -126,19 +133,26 @@ def load_folder(cfg: DataConfig) -> ArrayDataset:
             reason = "empty file" if path.stat().st_size == 0 else str(err) or type(err).__name__
             skipped.append(f"{path.relative_to(root)} ({reason})")
     if not images:
-        raise DatasetError(f"none of the {len(files)} image files below '{root}' could be read: "
-                           + "; ".join(skipped[:5]))
+        raise DatasetError(
+            f"none of the {len(files)} image files below '{root}' could be read: "
+            + "; ".join(skipped[:5])
+        )
     rgb = cfg.channels == 3 or (cfg.channels is None and any(a.ndim == 3 for a in images))
     batch = np.stack([np.stack([a] * 3, -1) if (rgb and a.ndim == 2) else a for a in images])
     if not rgb and batch.ndim == 4:
         batch = batch[..., 0]
-    classes = sorted({p.relative_to(root).parts[0] for p in kept if len(p.relative_to(root).parts) > 1})
+    classes = sorted(
+        {p.relative_to(root).parts[0] for p in kept if len(p.relative_to(root).parts) > 1}
+    )
     labels = None
     if classes and all(len(p.relative_to(root).parts) > 1 for p in kept):
         index = {c: i for i, c in enumerate(classes)}
         labels = np.array([index[p.relative_to(root).parts[0]] for p in kept], dtype=np.int64)
-    notes = [f"skipped {len(skipped)} unreadable image file(s) below '{root}': "
-             + "; ".join(skipped)] if skipped else []
+    notes = (
+        [f"skipped {len(skipped)} unreadable image file(s) below '{root}': " + "; ".join(skipped)]
+        if skipped
+        else []
+    )
     return finish(batch, labels, cfg, root.name, num_classes=len(classes), notes=notes)
 
 

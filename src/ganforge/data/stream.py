@@ -13,8 +13,9 @@ class BatchStream:
     """Batches without replacement within an epoch; each epoch's order is derived from the
     seed and the epoch number, so resuming needs only (epoch, position) to continue exactly."""
 
-    def __init__(self, dataset: ArrayDataset, batch_size: int, seed: int,
-                 device: torch.device | str = "cpu") -> None:
+    def __init__(
+        self, dataset: ArrayDataset, batch_size: int, seed: int, device: torch.device | str = "cpu"
+    ) -> None:
         if len(dataset) < batch_size:
             raise DatasetError(
                 f"the dataset '{dataset.name}' has {len(dataset)} examples, fewer than one batch "

@@ -6,6 +6,7 @@ pointing at the `npz` dataset as the offline alternative.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -35,13 +36,14 @@ def _open(name: str, cfg: DataConfig, factory):
         ) from None
 
 
-def _mnist_like(name: str, cls_name: str):
+def mnist_like(name: str, cls_name: str) -> Callable[[DataConfig], ArrayDataset]:
     def load(cfg: DataConfig) -> ArrayDataset:
         import torchvision
 
         cls = getattr(torchvision.datasets, cls_name)
-        ds = _open(name, cfg, lambda: cls(cfg.root, train=cfg.split == "train",
-                                          download=cfg.download))
+        ds = _open(
+            name, cfg, lambda: cls(cfg.root, train=cfg.split == "train", download=cfg.download)
+        )
         return finish(ds.data.numpy(), ds.targets.numpy(), cfg, name, num_classes=10)
 
     return load
@@ -50,8 +52,13 @@ def _mnist_like(name: str, cls_name: str):
 def load_cifar10(cfg: DataConfig) -> ArrayDataset:
     import torchvision
 
-    ds = _open("cifar10", cfg, lambda: torchvision.datasets.CIFAR10(
-        cfg.root, train=cfg.split == "train", download=cfg.download))
+    ds = _open(
+        "cifar10",
+        cfg,
+        lambda: torchvision.datasets.CIFAR10(
+            cfg.root, train=cfg.split == "train", download=cfg.download
+        ),
+    )
     return finish(ds.data, np.asarray(ds.targets), cfg, "cifar10", num_classes=10)
 
 
@@ -61,8 +68,13 @@ def load_celeba(cfg: DataConfig) -> ArrayDataset:
     from PIL import Image
 
     split = "train" if cfg.split == "train" else "test"
-    ds = _open("celeba", cfg, lambda: torchvision.datasets.CelebA(
-        cfg.root, split=split, target_type=[], download=cfg.download))
+    ds = _open(
+        "celeba",
+        cfg,
+        lambda: torchvision.datasets.CelebA(
+            cfg.root, split=split, target_type=[], download=cfg.download
+        ),
+    )
     files = ds.filename[: cfg.limit] if cfg.limit else ds.filename
     size = cfg.resolution or 64
     folder = Path(ds.root) / ds.base_folder / "img_align_celeba"
@@ -75,8 +87,12 @@ def load_celeba(cfg: DataConfig) -> ArrayDataset:
     return finish(images, None, cfg, "celeba")
 
 
-def fixed_shape(channels: int, resolution: int):
+def fixed_shape(channels: int, resolution: int) -> Callable[[DataConfig], tuple[int, ...]]:
     def shape(cfg: DataConfig) -> tuple[int, ...]:
-        return (cfg.channels or channels, cfg.resolution or resolution, cfg.resolution or resolution)
+        return (
+            cfg.channels or channels,
+            cfg.resolution or resolution,
+            cfg.resolution or resolution,
+        )
 
     return shape

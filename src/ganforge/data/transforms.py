@@ -22,8 +22,10 @@ def to_nchw(images: np.ndarray | Tensor, source: str) -> Tensor:
     if x.dim() == 4 and x.shape[-1] in (1, 3, 4) and x.shape[1] not in (1, 3, 4):
         x = x.permute(0, 3, 1, 2)
     if x.dim() != 4 or x.shape[1] not in (1, 3, 4):
-        raise DatasetError(f"{source}: images must be (N, H, W) or (N, H, W, C) with C = 1, 3 "
-                           f"or 4, got shape {tuple(x.shape)}")
+        raise DatasetError(
+            f"{source}: images must be (N, H, W) or (N, H, W, C) with C = 1, 3 "
+            f"or 4, got shape {tuple(x.shape)}"
+        )
     return x[:, :3].contiguous() if x.shape[1] == 4 else x.contiguous()
 
 
@@ -49,14 +51,25 @@ def resize_square(x: Tensor, resolution: int | None, chunk: int = 4096) -> Tenso
     out = []
     for start in range(0, x.shape[0], chunk):  # bounded memory on 60k-image sets
         part = x[start : start + chunk].float()
-        part = F.interpolate(part, size=(resolution, resolution), mode="bilinear",
-                             antialias=True, align_corners=False)
+        part = F.interpolate(
+            part,
+            size=(resolution, resolution),
+            mode="bilinear",
+            antialias=True,
+            align_corners=False,
+        )
         out.append(part.round().clamp(0, 255).to(torch.uint8))
     return torch.cat(out)
 
 
-def finish(images: np.ndarray | Tensor, labels: np.ndarray | Tensor | None, cfg, name: str,
-           num_classes: int = 0, notes: list[str] | None = None):
+def finish(
+    images: np.ndarray | Tensor,
+    labels: np.ndarray | Tensor | None,
+    cfg,
+    name: str,
+    num_classes: int = 0,
+    notes: list[str] | None = None,
+):
     """Apply data.limit, data.channels and data.resolution and wrap as an ArrayDataset."""
     from ganforge.data.base import ArrayDataset
 

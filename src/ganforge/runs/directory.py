@@ -1,12 +1,12 @@
 """A run directory: everything one training run leaves behind, readable without ganforge.
 
-    config.yaml      resolved config (every option, not just the delta)
-    metrics.jsonl    one JSON object per logged step, append-only
-    log.txt          the human log
-    samples/         grids from one fixed latent batch
-    checkpoints/     state dicts + config (never pickled code)
-    losses.png       loss and D-output curves
-    tensorboard/     event files for live curves
+config.yaml      resolved config (every option, not just the delta)
+metrics.jsonl    one JSON object per logged step, append-only
+log.txt          the human log
+samples/         grids from one fixed latent batch
+checkpoints/     state dicts + config (never pickled code)
+losses.png       loss and D-output curves
+tensorboard/     event files for live curves
 """
 
 from __future__ import annotations
@@ -46,8 +46,10 @@ class RunDir:
     def check_new(self) -> None:
         """Refuse a folder that already holds another run (resuming is explicit)."""
         if self.config_path.exists():
-            raise CheckpointError(f"'{self.path}' already holds a run; use --resume {self.path} "
-                                  "to continue it, or choose another --run-dir")
+            raise CheckpointError(
+                f"'{self.path}' already holds a run; use --resume {self.path} "
+                "to continue it, or choose another --run-dir"
+            )
 
     def create(self, config: Config) -> None:
         """Make the folders and write config.yaml."""
@@ -57,8 +59,9 @@ class RunDir:
                 folder.mkdir(parents=True, exist_ok=True)
             self.config_path.write_text(dump_config(config))
         except OSError as err:
-            raise CheckpointError(f"cannot write the run directory '{self.path}' "
-                                  f"({err.strerror or err})") from None
+            raise CheckpointError(
+                f"cannot write the run directory '{self.path}' ({err.strerror or err})"
+            ) from None
 
     def load_config(self) -> Config:
         import yaml
@@ -68,8 +71,10 @@ class RunDir:
         return config_from_dict(yaml.safe_load(self.config_path.read_text()))
 
     def append_metrics(self, row: dict[str, Any]) -> None:
-        clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
-                 for k, v in row.items()}
+        clean = {
+            k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+            for k, v in row.items()
+        }
         self._append(self.metrics_path, json.dumps(clean) + "\n")
 
     def _append(self, path: Path, text: str) -> None:
@@ -77,9 +82,11 @@ class RunDir:
             with path.open("a") as f:
                 f.write(text)
         except OSError as err:
-            raise CheckpointError(f"could not write {path.name} in '{self.path}' "
-                                  f"({err.strerror or err}); checkpoints already written are "
-                                  "kept") from None
+            raise CheckpointError(
+                f"could not write {path.name} in '{self.path}' "
+                f"({err.strerror or err}); checkpoints already written are "
+                "kept"
+            ) from None
 
     def read_metrics(self) -> list[dict[str, Any]]:
         if not self.metrics_path.exists():

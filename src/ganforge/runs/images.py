@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import torch
 import torch.nn.functional as F
 from torch import Tensor
 
@@ -57,6 +56,7 @@ def pixel_grid(images: Tensor) -> Tensor:
     from torchvision.utils import make_grid
 
     images = images.detach().float().cpu().clamp(-1, 1)
-    grid = make_grid(images, nrow=math.ceil(math.sqrt(images.shape[0])), normalize=True,
-                     value_range=(-1, 1))
+    grid = make_grid(
+        images, nrow=math.ceil(math.sqrt(images.shape[0])), normalize=True, value_range=(-1, 1)
+    )
     return grid
