@@ -93,6 +93,7 @@ def test_agreement_with_torch_fidelity(random_inception, tmp_path):
         verbose=False,
         feature_extractor_weights_path=str(random_inception),
         kid_subset_size=len(a),
+        save_cpu_ram=True,  # no worker processes: this machine has 2 cores
     )
     evaluator = Evaluator(
         DataConfig(name="digits"),
