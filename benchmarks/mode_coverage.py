@@ -31,6 +31,7 @@ LOSSES = {
     "lsgan": ["loss.name=lsgan"],
     "wgan": [
         "loss.name=wasserstein",
+        "loss.r1_gamma=none",
         "loss.clip_value=0.01",
         "train.n_critic=5",
         "optim.g.name=rmsprop",
@@ -40,6 +41,7 @@ LOSSES = {
     ],
     "wgan-gp": [
         "loss.name=wasserstein",
+        "loss.r1_gamma=none",
         "loss.gp_weight=0.1",
         "train.n_critic=5",
         "optim.g.lr=1e-4",
