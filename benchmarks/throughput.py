@@ -1,0 +1,165 @@
+"""Training throughput: ganforge's loop against a plain PyTorch loop of the same networks.
+
+    python benchmarks/throughput.py [--preset default] [--steps 300] [--device cpu] [key=value ...]
+
+Both loops train the networks the preset describes, with the same optimisers, loss, penalties,
+clipping, critic steps and EMA, on the same data held in memory. The plain loop is what a user
+would write by hand: no logging, no gradient norms, no finiteness checks, no alarms. ganforge's
+loop runs as `ganforge train` does (rows every `train.log_every` steps, TensorBoard and the loss
+plot) except that sample grids and checkpoints are written only at the end, outside the timed
+window. Throughput counts generated images per second of full steps (n_critic D updates and one
+G update). Both loops run in this one process, one after the other, so they share the machine's
+state; `ratio` > 1 means ganforge is faster.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import torch
+
+from ganforge.config import Config, load_config
+from ganforge.data import load_dataset, to_model_range
+from ganforge.models import build_models
+from ganforge.runs import RunDir
+from ganforge.training import Trainer
+from ganforge.training.objective import Objective
+from ganforge.training.optim import build_optimizer
+from ganforge.training.steps import sample_latent
+
+
+def plain_loop(config: Config, data: torch.Tensor, steps: int, warmup: int, device: str) -> float:
+    """Median seconds per step of a hand-written loop over the same networks and objective."""
+    torch.manual_seed(config.seed)
+    G, D = (net.to(device) for net in build_models(config, tuple(data.shape[1:])))
+    g_opt, d_opt = build_optimizer(G, config.optim.g), build_optimizer(D, config.optim.d)
+    ema = [p.detach().clone() for p in G.parameters()] if config.train.ema_decay else None
+    objective = Objective.from_config(config)
+    noise = torch.Generator(device).manual_seed(config.seed + 1)
+    t, m = config.train, config.model
+    order, cursor = torch.randperm(len(data), device=device), 0
+
+    def next_batch() -> torch.Tensor:
+        nonlocal order, cursor
+        if cursor + t.batch_size > len(data):
+            order, cursor = torch.randperm(len(data), device=device), 0
+        cursor += t.batch_size
+        return data[order[cursor - t.batch_size : cursor]]
+
+    def one_step() -> None:
+        for _ in range(t.n_critic):
+            real = next_batch()
+            z = sample_latent(len(real), m.latent_dim, m.latent_dist, noise, device)
+            with torch.no_grad():
+                fake = G(z)
+            real_target, fake_target = objective.targets(len(real), real.device, noise)
+            loss = objective.spec.discriminator(
+                objective.scores(D(real)), objective.scores(D(fake)), real_target, fake_target
+            )
+            penalty = objective.penalty(D, real, fake, None, noise)
+            d_opt.zero_grad(set_to_none=True)
+            (loss if penalty is None else loss + penalty).backward()
+            d_opt.step()
+            objective.after_discriminator_update(D)
+        z = sample_latent(t.batch_size, m.latent_dim, m.latent_dist, noise, device)
+        D.requires_grad_(False)
+        g_loss = objective.spec.generator(objective.scores(D(G(z))))
+        g_opt.zero_grad(set_to_none=True)
+        g_loss.backward()
+        g_opt.step()
+        D.requires_grad_(True)
+        if ema is not None:
+            with torch.no_grad():
+                torch._foreach_lerp_(ema, list(G.parameters()), 1.0 - t.ema_decay)
+
+    for _ in range(warmup):
+        one_step()
+    chunks = []  # timed like ganforge's rows: one figure per train.log_every steps
+    for _ in range(max(1, steps // t.log_every)):
+        _sync(device)
+        started = time.perf_counter()
+        for _ in range(t.log_every):
+            one_step()
+        _sync(device)
+        chunks.append((time.perf_counter() - started) / t.log_every)
+    return statistics.median(chunks)
+
+
+def ganforge_loop(config: Config, steps: int, warmup: int, device: str, folder: Path) -> float:
+    """Median seconds per step that ganforge's own rows report, after the warm-up rows."""
+    run = RunDir(folder / "run")
+    run.create(config)
+    Trainer(config, run, device).train(progress=False)
+    rows = [r for r in run.read_metrics() if r.get("kind", "train") == "train"]
+    timed = [r["sec_per_step"] for r in rows if warmup < r["step"] < warmup + steps]
+    return statistics.median(timed)
+
+
+def measure(loop: str, config: Config, data: torch.Tensor, args: argparse.Namespace) -> float:
+    if loop == "plain":
+        return plain_loop(config, data, args.steps, args.warmup, args.device)
+    with tempfile.TemporaryDirectory() as tmp:
+        return ganforge_loop(config, args.steps, args.warmup, args.device, Path(tmp))
+
+
+def _sync(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--preset", default="default")
+    parser.add_argument("--steps", type=int, default=300, help="timed steps per loop")
+    parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=3, help="alternating runs of each loop")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("overrides", nargs="*", help="key=value changes to the preset")
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore")
+    total = args.warmup + args.steps
+    config = load_config(
+        args.preset,
+        [
+            *args.overrides,
+            f"train.steps={total}",
+            "train.sample_every=0",
+            "train.checkpoint_every=0",
+        ],
+    )
+    data = to_model_range(load_dataset(config.data).data).to(args.device)
+    seconds: dict[str, list[float]] = {"ganforge": [], "plain": []}
+    for round_ in range(args.rounds):  # alternate the order: this machine's speed drifts
+        for name in ("ganforge", "plain") if round_ % 2 == 0 else ("plain", "ganforge"):
+            seconds[name].append(measure(name, config, data, args))
+    ours, plain = (statistics.median(seconds[name]) for name in ("ganforge", "plain"))
+    batch = config.train.batch_size
+    print(
+        json.dumps(
+            {
+                "preset": args.preset,
+                "device": args.device,
+                "threads": torch.get_num_threads(),
+                "batch_size": batch,
+                "n_critic": config.train.n_critic,
+                "timed_steps": args.steps,
+                "rounds": args.rounds,
+                "ganforge_sec_per_step_each_round": [round(x, 5) for x in seconds["ganforge"]],
+                "plain_sec_per_step_each_round": [round(x, 5) for x in seconds["plain"]],
+                "ganforge_images_per_second": round(batch / ours, 1),
+                "plain_images_per_second": round(batch / plain, 1),
+                "ratio": round(plain / ours, 3),
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
