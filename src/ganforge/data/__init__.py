@@ -17,22 +17,14 @@ DATASETS.add(
         "scikit-learn's 8x8 handwritten digits (offline default)",
     ),
 )
-DATASETS.add(
-    "mnist",
-    DatasetSpec(
-        torchvision_sets.mnist_like("mnist", "MNIST"),
-        torchvision_sets.fixed_shape(1, 28),
-        "MNIST 28x28 (torchvision)",
-    ),
-)
-DATASETS.add(
-    "fashion_mnist",
-    DatasetSpec(
-        torchvision_sets.mnist_like("fashion_mnist", "FashionMNIST"),
-        torchvision_sets.fixed_shape(1, 28),
-        "Fashion-MNIST 28x28 (torchvision)",
-    ),
-)
+for _name, _cls, _text in (
+    ("mnist", "MNIST", "MNIST 28x28 (torchvision)"),
+    ("fashion_mnist", "FashionMNIST", "Fashion-MNIST 28x28 (torchvision)"),
+):
+    _spec = DatasetSpec(
+        torchvision_sets.mnist_like(_name, _cls), torchvision_sets.fixed_shape(1, 28), _text
+    )
+    DATASETS.add(_name, _spec)
 DATASETS.add(
     "cifar10",
     DatasetSpec(
