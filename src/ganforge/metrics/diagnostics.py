@@ -91,7 +91,7 @@ class FailureMonitor:
         message = None
         if dropped or identical:
             message = (
-                f"mode collapse at step {step}: the fixed-latent samples are only "
+                f"the fixed-latent samples are only "
                 f"{ratio:.0%} as diverse as real data (mean pairwise distance); the "
                 "generator maps different z to nearly the same output. Try a lower "
                 "learning rate, a Wasserstein/hinge loss with a gradient penalty, or "
@@ -120,7 +120,7 @@ class FailureMonitor:
             and g_late > g_early
         ):
             return (
-                f"the discriminator wins: accuracy {acc_real:.0%} on real and {acc_fake:.0%}"
+                f"accuracy {acc_real:.0%} on real and {acc_fake:.0%}"
                 f" on fake, D loss {d_loss:.3g} while the generator loss grows "
                 f"({g_early:.3g} -> {g_late:.3g}); training has stopped converging and "
                 "the generator's gradients vanish. Try a lower optim.d.lr, "
@@ -143,7 +143,7 @@ class FailureMonitor:
         cv = pstdev(g) / (abs(fmean(g)) or 1e-12)
         if flips >= self.t.oscillation_flips and cv >= self.t.oscillation_cv:
             return (
-                f"oscillation: D's verdict on real vs fake reversed {flips} times in the "
+                f"D's verdict on real vs fake reversed {flips} times in the "
                 f"last {len(rows)} logged rows and the generator loss swings by {cv:.0%} "
                 "of its mean; the two networks are chasing each other instead of "
                 "converging. Try lower learning rates or optim.*.beta1=0.5"
