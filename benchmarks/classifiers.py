@@ -24,7 +24,7 @@ def main(sources: list[str]) -> None:
             else DataConfig(name=source)
         )
         started = time.perf_counter()
-        _, accuracy = domain_classifier(cfg, "cpu", log=lambda m: print(m, file=sys.stderr))
+        _, accuracy = domain_classifier(cfg, "cpu")
         results.append(
             {
                 "dataset": source,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ganforge.config import DataConfig
 from ganforge.data import builtin, files, stacked, torchvision_sets, toy
-from ganforge.data.base import ArrayDataset, DatasetSpec, to_model_range, to_pixels
+from ganforge.data.base import ArrayDataset, DatasetSpec, fixed_shape, to_model_range, to_pixels
 from ganforge.data.stream import BatchStream
 from ganforge.registry import Registry
 
@@ -13,7 +13,7 @@ DATASETS.add(
     "digits",
     DatasetSpec(
         builtin.load_digits,
-        builtin.digits_shape,
+        fixed_shape(1, 8),
         "scikit-learn's 8x8 handwritten digits (offline default)",
     ),
 )
@@ -21,15 +21,13 @@ for _name, _cls, _text in (
     ("mnist", "MNIST", "MNIST 28x28 (torchvision)"),
     ("fashion_mnist", "FashionMNIST", "Fashion-MNIST 28x28 (torchvision)"),
 ):
-    _spec = DatasetSpec(
-        torchvision_sets.mnist_like(_name, _cls), torchvision_sets.fixed_shape(1, 28), _text
-    )
+    _spec = DatasetSpec(torchvision_sets.mnist_like(_name, _cls), fixed_shape(1, 28), _text)
     DATASETS.add(_name, _spec)
 DATASETS.add(
     "cifar10",
     DatasetSpec(
         torchvision_sets.load_cifar10,
-        torchvision_sets.fixed_shape(3, 32),
+        fixed_shape(3, 32),
         "CIFAR-10 32x32 (torchvision)",
     ),
 )
@@ -37,7 +35,7 @@ DATASETS.add(
     "celeba",
     DatasetSpec(
         torchvision_sets.load_celeba,
-        torchvision_sets.fixed_shape(3, 64),
+        fixed_shape(3, 64),
         "CelebA aligned faces, 140px centre crop (torchvision)",
         labelled=False,
     ),

@@ -54,6 +54,16 @@ def to_pixels(images: Tensor) -> Tensor:
     return images.detach().clamp(-1, 1).add(1).mul(127.5).round().to(torch.uint8)
 
 
+def fixed_shape(channels: int, resolution: int) -> Callable[[DataConfig], tuple[int, ...]]:
+    """The shape function of a dataset with a native size, which data.* options may change."""
+
+    def shape(cfg: DataConfig) -> tuple[int, ...]:
+        side = cfg.resolution or resolution
+        return (cfg.channels or channels, side, side)
+
+    return shape
+
+
 @dataclass(frozen=True)
 class DatasetSpec:
     """A registered dataset: how to load it and what shape it has without loading it."""

@@ -19,7 +19,3 @@ def load_digits(cfg: DataConfig) -> ArrayDataset:
     labels = bunch.target.astype(np.int64)
     part = slice(0, TRAIN_SIZE) if cfg.split == "train" else slice(TRAIN_SIZE, None)
     return finish(images[part], labels[part], cfg, "digits", num_classes=10)
-
-
-def digits_shape(cfg: DataConfig) -> tuple[int, ...]:
-    return (cfg.channels or 1, cfg.resolution or 8, cfg.resolution or 8)

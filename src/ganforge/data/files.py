@@ -141,13 +141,12 @@ def load_folder(cfg: DataConfig) -> ArrayDataset:
     batch = np.stack([np.stack([a] * 3, -1) if (rgb and a.ndim == 2) else a for a in images])
     if not rgb and batch.ndim == 4:
         batch = batch[..., 0]
-    classes = sorted(
-        {p.relative_to(root).parts[0] for p in kept if len(p.relative_to(root).parts) > 1}
-    )
+    parts = [p.relative_to(root).parts for p in kept]
+    classes = sorted({q[0] for q in parts if len(q) > 1})
     labels = None
-    if classes and all(len(p.relative_to(root).parts) > 1 for p in kept):
+    if classes and all(len(q) > 1 for q in parts):
         index = {c: i for i, c in enumerate(classes)}
-        labels = np.array([index[p.relative_to(root).parts[0]] for p in kept], dtype=np.int64)
+        labels = np.array([index[q[0]] for q in parts], dtype=np.int64)
     notes = (
         [f"skipped {len(skipped)} unreadable image file(s) below '{root}': " + "; ".join(skipped)]
         if skipped

@@ -85,14 +85,3 @@ def load_celeba(cfg: DataConfig) -> ArrayDataset:
             box = ((w - 140) // 2, (h - 140) // 2, (w + 140) // 2, (h + 140) // 2)
             images[i] = np.asarray(img.convert("RGB").crop(box).resize((size, size), Image.LANCZOS))
     return finish(images, None, cfg, "celeba")
-
-
-def fixed_shape(channels: int, resolution: int) -> Callable[[DataConfig], tuple[int, ...]]:
-    def shape(cfg: DataConfig) -> tuple[int, ...]:
-        return (
-            cfg.channels or channels,
-            cfg.resolution or resolution,
-            cfg.resolution or resolution,
-        )
-
-    return shape

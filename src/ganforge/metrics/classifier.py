@@ -9,6 +9,7 @@ and, for conditional models, to check generated samples against requested labels
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -53,8 +54,10 @@ class DigitClassifier(nn.Module):
 
 
 def _splits(cfg: DataConfig) -> tuple[ArrayDataset, ArrayDataset]:
-    """Train and test sets: the dataset's own test split, a sibling *_test.npz, or 10% held out."""
-    cfg = dataclasses.replace(cfg, split="train", limit=None, channels=1)
+    """Train and test sets: the dataset's own test split, a sibling *_test.npz, or 10% held out.
+
+    `cfg` is the full grey training split (see `domain_classifier`).
+    """
     train = load_dataset(cfg)
     if train.labels is None or train.num_classes < 2:
         raise GanforgeError(
@@ -126,7 +129,7 @@ def _fit(
 def domain_classifier(
     cfg: DataConfig,
     device: torch.device | str,
-    log: Callable[[str], None],
+    log: Callable[[str], None] = lambda message: print(message, file=sys.stderr),
 ) -> tuple[ClassifierExtractor, float]:
     """The cached classifier for `cfg`'s dataset (trained on first use) and its test accuracy."""
     device = torch.device(device)
@@ -138,7 +141,7 @@ def domain_classifier(
         model.load_state_dict(state["weights"])
         acc = state["test_accuracy"]
     else:
-        train, test = _splits(cfg)
+        train, test = _splits(base)
         log(f"training a domain classifier for '{cfg.name}' ({len(train)} images, once)")
         model, acc = train_classifier(train, test, device)
         from ganforge.training.checkpoint import atomic_write

@@ -91,7 +91,7 @@ class FailureMonitor:
         message = None
         if dropped or identical:
             message = (
-                f"the fixed-latent samples are only "
+                "the fixed-latent samples are only "
                 f"{ratio:.0%} as diverse as real data (mean pairwise distance); the "
                 "generator maps different z to nearly the same output. Try a lower "
                 "learning rate, a Wasserstein/hinge loss with a gradient penalty, or "
@@ -120,8 +120,8 @@ class FailureMonitor:
             and g_late > g_early
         ):
             return (
-                f"accuracy {acc_real:.0%} on real and {acc_fake:.0%}"
-                f" on fake, D loss {d_loss:.3g} while the generator loss grows "
+                f"accuracy {acc_real:.0%} on real and {acc_fake:.0%} on fake, D loss "
+                f"{d_loss:.3g} while the generator loss grows "
                 f"({g_early:.3g} -> {g_late:.3g}); training has stopped converging and "
                 "the generator's gradients vanish. Try a lower optim.d.lr, "
                 "loss.label_smoothing=0.1, or the nonsaturating/lsgan loss"

@@ -56,6 +56,8 @@ class Evaluator:
         self.inception_weights = inception_weights
         self.log = log or (lambda message: print(message, file=sys.stderr))  # stdout is data
         self._extractors: dict[str, object] = {}
+        self._references: dict[tuple[str, int], Features] = {}  # (extractor, count) -> features
+        self._labels: Tensor | None = None  # the data's class labels, for `classes`
         self.domain_accuracy: float | None = None
 
     @property
@@ -94,10 +96,16 @@ class Evaluator:
             mean, std = inception_score(gen.logits)
             return {name: mean, f"{name}_std": std}
         if spec.kind == "classes":
-            labels = load_dataset(self.data).labels
-            kl, covered = class_histogram_kl(gen.logits.argmax(1), labels, gen.logits.shape[1])
+            if self._labels is None:
+                self._labels = load_dataset(self.data).labels
+            kl, covered = class_histogram_kl(
+                gen.logits.argmax(1), self._labels, gen.logits.shape[1]
+            )
             return {name: kl, f"{name}_covered": float(covered)}
-        ref = reference_features(ext, self.ref, spec.count, self.batch_size)
+        key = (spec.extractor, spec.count)
+        if key not in self._references:  # evaluations during training reuse it from memory
+            self._references[key] = reference_features(ext, self.ref, spec.count, self.batch_size)
+        ref = self._references[key]
         if spec.kind == "kid":
             mean, std = kernel_distance(gen.pool, ref.pool)
             return {name: mean, f"{name}_std": std}

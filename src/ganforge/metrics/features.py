@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,16 +61,13 @@ class InceptionExtractor:
         self.net.to(self.device)
         self.name = "inception" if not path else f"inception-{_file_digest(Path(path))}"
 
-    @torch.no_grad()
     def __call__(self, batches: Iterable[Tensor]) -> Features:
-        pools, logits = [], []
-        for images in batches:
-            if images.shape[1] == 1:
-                images = images.expand(-1, 3, -1, -1)  # grey -> RGB, as a PNG viewer would
-            pool, logit = self.net(images.to(self.device))
-            pools.append(pool.cpu())
-            logits.append(logit.cpu())
-        return Features(torch.cat(pools), torch.cat(logits))
+        return _extract(batches, self._forward)
+
+    def _forward(self, images: Tensor) -> tuple[Tensor, Tensor]:
+        if images.shape[1] == 1:
+            images = images.expand(-1, 3, -1, -1)  # grey -> RGB, as a PNG viewer would
+        return self.net(images.to(self.device))
 
 
 class ClassifierExtractor:
@@ -84,27 +81,37 @@ class ClassifierExtractor:
         self.resolution = resolution
         self.device = torch.device(device)
 
-    @torch.no_grad()
     def __call__(self, batches: Iterable[Tensor]) -> Features:
+        return _extract(batches, self._forward)
+
+    def _forward(self, images: Tensor) -> tuple[Tensor, Tensor]:
         import torch.nn.functional as F
 
-        pools, logits = [], []
-        for images in batches:
-            x = images.to(self.device).float().div(127.5).sub(1.0)
-            if x.shape[1] == 3:
-                x = x.mean(1, keepdim=True)
-            if x.shape[-1] != self.resolution:
-                x = F.interpolate(
-                    x,
-                    size=(self.resolution,) * 2,
-                    mode="bilinear",
-                    antialias=True,
-                    align_corners=False,
-                )
-            pool, logit = self.net.features_and_logits(x)
-            pools.append(pool.cpu())
-            logits.append(logit.cpu())
-        return Features(torch.cat(pools), torch.cat(logits))
+        x = images.to(self.device).float().div(127.5).sub(1.0)
+        if x.shape[1] == 3:
+            x = x.mean(1, keepdim=True)
+        if x.shape[-1] != self.resolution:
+            x = F.interpolate(
+                x,
+                size=(self.resolution,) * 2,
+                mode="bilinear",
+                antialias=True,
+                align_corners=False,
+            )
+        return self.net.features_and_logits(x)
+
+
+@torch.no_grad()
+def _extract(
+    batches: Iterable[Tensor], forward: Callable[[Tensor], tuple[Tensor, Tensor]]
+) -> Features:
+    """Run `forward` batch by batch and gather (pool, logits) on the CPU."""
+    pools, logits = [], []
+    for images in batches:
+        pool, logit = forward(images)
+        pools.append(pool.cpu())
+        logits.append(logit.cpu())
+    return Features(torch.cat(pools), torch.cat(logits))
 
 
 def save_random_inception(path: Path, seed: int = 0) -> Path:

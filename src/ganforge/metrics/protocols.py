@@ -3,6 +3,7 @@ reference images (or all of a smaller reference set), `fid5k` is seed 001's prot
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from ganforge.registry import Registry
@@ -14,35 +15,30 @@ class Protocol:
     count: int  # generated samples (and reference images for fid/kid)
     extractor: str  # inception | domain
     higher_is_better: bool
-    needs_reference: bool
 
 
 METRICS: Registry[Protocol] = Registry("metric")
 _KINDS = {
-    "fid": ("inception", False, True, "Frechet Inception Distance"),
-    "is": ("inception", True, False, "Inception Score"),
-    "kid": ("inception", False, True, "Kernel Inception Distance"),
-    "fid_domain": ("domain", False, True, "FID in the domain classifier's feature space"),
-    "classes": ("domain", False, False, "KL of generated vs data class histogram"),
-    "modes": ("domain", True, False, "modes captured (2-D mixtures, Stacked MNIST)"),
+    "fid": ("inception", False, "Frechet Inception Distance"),
+    "is": ("inception", True, "Inception Score"),
+    "kid": ("inception", False, "Kernel Inception Distance"),
+    "fid_domain": ("domain", False, "FID in the domain classifier's feature space"),
+    "classes": ("domain", False, "KL of generated vs data class histogram"),
+    "modes": ("domain", True, "modes captured (2-D mixtures, Stacked MNIST)"),
 }
-for _kind, (_extractor, _higher, _ref, _text) in _KINDS.items():
+for _kind, (_extractor, _higher, _text) in _KINDS.items():
     for _k in (1, 2, 5, 10, 50):
         METRICS.add(
             f"{_kind}{_k}k",
-            Protocol(_kind, _k * 1000, _extractor, _higher, _ref),
+            Protocol(_kind, _k * 1000, _extractor, _higher),
             f"{_text} on {_k * 1000:,} samples",
         )
 # the papers' own sample counts: 2,500 points (VEEGAN, PacGAN), 26,000 Stacked MNIST images
-METRICS.add("modes2.5k", Protocol("modes", 2500, "domain", True, False), "VEEGAN/PacGAN 2-D")
-METRICS.add("modes26k", Protocol("modes", 26000, "domain", True, False), "PacGAN Stacked MNIST")
+METRICS.add("modes2.5k", Protocol("modes", 2500, "domain", True), "VEEGAN/PacGAN 2-D")
+METRICS.add("modes26k", Protocol("modes", 26000, "domain", True), "PacGAN Stacked MNIST")
 
 
 def protocol(name: str, num_samples: int | None = None) -> Protocol:
     """The registered protocol, with the sample count overridden when asked (tests, previews)."""
     spec = METRICS.get(name)
-    if num_samples:
-        return Protocol(
-            spec.kind, num_samples, spec.extractor, spec.higher_is_better, spec.needs_reference
-        )
-    return spec
+    return dataclasses.replace(spec, count=num_samples) if num_samples else spec

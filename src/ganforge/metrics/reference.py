@@ -28,7 +28,6 @@ def parse_reference(ref: str, base: DataConfig | None = None) -> DataConfig:
     if path.is_dir():
         return DataConfig(name="folder", path=str(path), resolution=resolution)
     name, _, split = ref.partition(":")
-    DATASETS.get(name)
     if DATASETS.get(name).needs_path:
         if base is None or base.name != name:
             raise GanforgeError(f"reference '{ref}' needs a path; pass the file or folder itself")
@@ -46,11 +45,12 @@ def reference_images(cfg: DataConfig, count: int) -> torch.Tensor:
 
 
 def reference_features(
-    extractor,
+    extractor,  # noqa: ANN001 - InceptionExtractor or ClassifierExtractor
     cfg: DataConfig,
-    count: int,  # noqa: ANN001
+    count: int,
     batch_size: int = 200,
 ) -> Features:
+    """Features of the first `count` reference images, from the disk cache when computed before."""
     key = f"{dataset_key(cfg)}-{extractor.name}-{count}"
     path = cache_dir("reference") / f"{key}.pt"
     if path.exists():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
@@ -95,9 +94,7 @@ def mode_coverage(loaded, count: int, seed: int, device) -> dict:  # noqa: ANN00
         return toy_coverage(data.name, loaded.sample(count, seed=seed, device=device))
     if data.name != "stacked_mnist":
         raise GanforgeError("mode metrics are defined for toy_ring, toy_grid and stacked_mnist")
-    classifier, accuracy = domain_classifier(
-        mnist_source(data), device, log=lambda m: print(m, file=sys.stderr)
-    )
+    classifier, accuracy = domain_classifier(mnist_source(data), device)
     images = loaded.sample_pixels(count, seed=seed, device=device)
     channels = [classifier(batched(images[:, c : c + 1], 500)).logits.argmax(1) for c in range(3)]
     return {**stacked_modes(torch.stack(channels, 1)), "classifier_accuracy": accuracy}

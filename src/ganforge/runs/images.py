@@ -11,17 +11,12 @@ from torch import Tensor
 MIN_TILE = 48  # upscale tiny images (8x8 digits) so a grid can be looked at
 
 
-def save_grid(images: Tensor, path: Path, nrow: int | None = None) -> None:
+def save_grid(images: Tensor, path: Path) -> None:
     """(N, C, H, W) in [-1, 1] -> one PNG grid, nearest-upscaled to at least MIN_TILE pixels."""
     from torchvision.utils import save_image
 
-    images = images.detach().float().cpu().clamp(-1, 1)
-    scale = math.ceil(MIN_TILE / images.shape[-1])
-    if scale > 1:
-        images = F.interpolate(images, scale_factor=scale, mode="nearest")
-    nrow = nrow or math.ceil(math.sqrt(images.shape[0]))
     path.parent.mkdir(parents=True, exist_ok=True)
-    save_image(images, path, nrow=nrow, normalize=True, value_range=(-1, 1), padding=2)
+    save_image(pixel_grid(images, MIN_TILE), path)
 
 
 def save_points(points: Tensor, path: Path, reference: Tensor | None = None) -> None:
@@ -51,12 +46,13 @@ def save_samples(samples: Tensor, path: Path, reference: Tensor | None = None) -
         save_grid(samples, path)
 
 
-def pixel_grid(images: Tensor) -> Tensor:
-    """Same grid as `save_grid`, as a (C, H, W) float tensor in [0, 1] for TensorBoard."""
+def pixel_grid(images: Tensor, min_tile: int = 1) -> Tensor:
+    """(N, C, H, W) in [-1, 1] -> one (C, H, W) grid in [0, 1], for PNG files and TensorBoard."""
     from torchvision.utils import make_grid
 
     images = images.detach().float().cpu().clamp(-1, 1)
-    grid = make_grid(
-        images, nrow=math.ceil(math.sqrt(images.shape[0])), normalize=True, value_range=(-1, 1)
-    )
-    return grid
+    scale = math.ceil(min_tile / images.shape[-1])
+    if scale > 1:
+        images = F.interpolate(images, scale_factor=scale, mode="nearest")
+    nrow = math.ceil(math.sqrt(images.shape[0]))
+    return make_grid(images, nrow=nrow, padding=2, normalize=True, value_range=(-1, 1))
