@@ -1,0 +1,124 @@
+"""The architecture refactor changed no number: losses recorded before it must come out again.
+
+`tests/golden/recorded_losses.json` was written by `python tests/test_recorded_losses.py
+--record` on the code before families owned their phases (commit a71d31b). Each case trains a
+few CPU steps; every logged number and a checksum of the final generator's samples must match
+exactly, since the same seed runs the same operations in the same order.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+GOLDEN = Path(__file__).parent / "golden" / "recorded_losses.json"
+COMMON = [
+    "train.steps=6",
+    "train.batch_size=8",
+    "train.log_every=2",
+    "train.sample_every=0",
+    "train.checkpoint_every=0",
+    "train.grid_size=4",
+    "train.tensorboard=false",
+    "model.latent_dim=8",
+    "model.width=8",
+    "data.limit=64",
+]
+MLP = ["model.name=mlp", "model.g.hidden=[16]", "model.d.hidden=[16]"]
+DCGAN = ["model.g.hidden=[8]", "model.g.project_channels=8", "model.d.hidden=[8,8]"]
+WGAN = [
+    "loss.name=wasserstein",
+    "loss.clip_value=0.01",
+    "optim.d.name=rmsprop",
+    "optim.g.name=rmsprop",
+    "optim.d.lr=5e-5",
+    "optim.g.lr=5e-5",
+]
+CASES: dict[str, list[str]] = {}
+for _family, _net in (("mlp", MLP), ("dcgan", DCGAN)):
+    for _loss in ("minimax", "nonsaturating", "lsgan", "hinge"):
+        CASES[f"{_family}-{_loss}"] = [*_net, f"loss.name={_loss}"]
+    CASES[f"{_family}-wgan-clip"] = [*_net, *WGAN, "train.n_critic=3"]
+    CASES[f"{_family}-wgan-gp"] = [*_net, "loss.name=wasserstein", "loss.gp_weight=10"]
+    CASES[f"{_family}-r1-ema-decay"] = [
+        *_net,
+        "loss.r1_gamma=1",
+        "train.ema_decay=0.9",
+        "train.lr_decay=cosine",
+    ]
+    CASES[f"{_family}-noise-smoothing-dropout"] = [
+        *_net,
+        "loss.label_noise=0.1",
+        "loss.label_smoothing=0.1",
+        "model.d.dropout=0.2",
+        "model.g.dropout=0.1",
+    ]
+    CASES[f"{_family}-mixed-uniform-glorot"] = [
+        *_net,
+        "train.mixed_batches=true",
+        "model.latent_dist=uniform",
+        "model.init=glorot",
+        "model.d.batch_norm=true",
+    ]
+    CASES[f"{_family}-lsgan-sigmoid-sgd"] = [
+        *_net,
+        "loss.name=lsgan",
+        "model.d.last_activation=sigmoid",
+        "optim.g.name=sgd",
+        "model.g.norm_after_activation=true",
+    ]
+CASES["dcgan-nearest-kernels"] = [
+    *DCGAN,
+    "model.g.upsample=nearest",
+    "model.g.kernel_size=3",
+    "model.d.kernel_size=5",
+    "model.g.project_norm=feature",
+]
+CASES["toy-ring-mlp"] = [*MLP, "data.name=toy_ring", "model.g.last_activation=none"]
+
+
+def run_case(overrides: list[str], folder: Path) -> dict:
+    """Train one case; its logged rows (numbers only) and a checksum of 8 generated samples."""
+    from ganforge.config import load_config
+    from ganforge.sampling import load_generator
+    from ganforge.training import train
+
+    folder.mkdir(parents=True, exist_ok=True)
+    config = load_config(None, COMMON + overrides)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # reductions split across threads round differently
+    try:
+        run = train(config, run_dir=folder / "run", device="cpu", progress=False)
+        samples = load_generator(run.path).sample(8, seed=0).double()
+    finally:
+        torch.set_num_threads(threads)
+    rows = [
+        {k: v for k, v in row.items() if k != "sec_per_step" and isinstance(v, int | float)}
+        for row in run.read_metrics()
+    ]
+    return {"rows": rows, "sample_sum": samples.sum().item(), "sample_abs": samples.abs().sum().item()}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_recorded_losses_are_unchanged(tmp_path, name):
+    want = json.loads(GOLDEN.read_text())[name]
+    got = run_case(CASES[name], tmp_path)
+    assert [r["step"] for r in got["rows"]] == [r["step"] for r in want["rows"]]
+    for a, b in zip(got["rows"], want["rows"], strict=True):
+        assert a.keys() == b.keys(), name
+        for key in a:
+            assert a[key] == b[key], f"{name} step {a['step']}: {key} {a[key]!r} != {b[key]!r}"
+    assert got["sample_sum"] == want["sample_sum"] and got["sample_abs"] == want["sample_abs"]
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["--record"]:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = {name: run_case(CASES[name], Path(tmp) / name) for name in sorted(CASES)}
+    GOLDEN.write_text(json.dumps(out, indent=1) + "\n")
+    print(f"recorded {len(out)} cases in {GOLDEN}")
