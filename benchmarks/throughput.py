@@ -27,11 +27,11 @@ import torch
 from ganforge.config import Config, load_config
 from ganforge.data import load_dataset, to_model_range
 from ganforge.models import build_models
+from ganforge.models.latent import sample_latent
 from ganforge.runs import RunDir
 from ganforge.training import Trainer
 from ganforge.training.objective import Objective
 from ganforge.training.optim import build_optimizer
-from ganforge.training.steps import sample_latent
 
 
 def plain_loop(config: Config, data: torch.Tensor, steps: int, warmup: int, device: str) -> float:

@@ -100,7 +100,11 @@ def run_case(overrides: list[str], folder: Path) -> dict:
         {k: v for k, v in row.items() if k != "sec_per_step" and isinstance(v, int | float)}
         for row in run.read_metrics()
     ]
-    return {"rows": rows, "sample_sum": samples.sum().item(), "sample_abs": samples.abs().sum().item()}
+    return {
+        "rows": rows,
+        "sample_sum": samples.sum().item(),
+        "sample_abs": samples.abs().sum().item(),
+    }
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -13,7 +13,7 @@ import torch
 
 from conftest import TINY
 from ganforge.cli import main
-from ganforge.training.checkpoint import list_checkpoints
+from ganforge.runs.checkpoints import list_checkpoints
 
 # dropout (global RNG), label noise, EMA and a decaying learning rate: every kind of state
 CONFIG = [
@@ -105,7 +105,7 @@ def test_sigkill_at_three_points_then_resume_is_bit_identical(tmp_path, referenc
 KILL_DURING_SAVE = """
 import os, signal, sys
 import torch
-from ganforge.training import checkpoint
+from ganforge.runs import checkpoints as checkpoint
 real_save, calls = torch.save, [0]
 def dying_save(obj, f, *a, **k):
     calls[0] += 1

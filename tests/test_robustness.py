@@ -8,7 +8,7 @@ import torch
 
 from conftest import TINY
 from ganforge.cli import main
-from ganforge.training import checkpoint as ckpt
+from ganforge.runs import checkpoints as ckpt
 
 SMALL_NET = ["model.g.hidden=[8]", "model.g.project_channels=8", "model.d.hidden=[8,8]"]
 

@@ -14,9 +14,9 @@ from ganforge.config import Config, config_from_dict
 from ganforge.data import to_pixels
 from ganforge.errors import CheckpointError
 from ganforge.models import build_generator
+from ganforge.models.latent import sample_latent
 from ganforge.runs import RunDir, save_samples
-from ganforge.training.checkpoint import list_checkpoints, load_checkpoint
-from ganforge.training.steps import sample_latent
+from ganforge.runs.checkpoints import list_checkpoints, load_checkpoint
 
 
 @dataclass
@@ -102,7 +102,7 @@ def export_generator(source: str | Path, out: Path, use_ema: bool = True) -> Loa
     from safetensors.torch import save
 
     from ganforge.config import to_dict
-    from ganforge.training.checkpoint import atomic_write
+    from ganforge.storage import atomic_write
 
     loaded = load_generator(source, use_ema)
     tensors = {k: v.detach().cpu().contiguous() for k, v in loaded.generator.state_dict().items()}

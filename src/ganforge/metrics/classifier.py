@@ -144,7 +144,7 @@ def domain_classifier(
         train, test = _splits(base)
         log(f"training a domain classifier for '{cfg.name}' ({len(train)} images, once)")
         model, acc = train_classifier(train, test, device)
-        from ganforge.training.checkpoint import atomic_write
+        from ganforge.storage import atomic_write
 
         state = {
             "weights": model.cpu().state_dict(),

@@ -57,7 +57,7 @@ def reference_features(
         state = torch.load(path, weights_only=True)
         return Features(state["pool"], state["logits"])
     features = extractor(batched(reference_images(cfg, count), batch_size))
-    from ganforge.training.checkpoint import atomic_write
+    from ganforge.storage import atomic_write
 
     atomic_write(path, lambda f: torch.save({"pool": features.pool, "logits": features.logits}, f))
     return features

@@ -34,8 +34,8 @@ def evaluate_source(
     batch_size: int = 200,
 ) -> dict:
     """Evaluate a run (newest checkpoint), a checkpoint or an export; log into the run."""
+    from ganforge.device import resolve_device
     from ganforge.sampling import load_generator
-    from ganforge.training.loop import resolve_device
 
     dev = resolve_device(device)
     loaded = load_generator(source)
@@ -109,7 +109,7 @@ def fid_between(
     batch_size: int = 200,
 ) -> dict:
     """FID between two image sets (folders, .npz files, dataset names)."""
-    from ganforge.training.loop import resolve_device
+    from ganforge.device import resolve_device
 
     extractor = InceptionExtractor(inception_weights, resolve_device(device))
     count = num_samples or ALL_IMAGES

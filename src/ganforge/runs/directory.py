@@ -103,7 +103,7 @@ class RunDir:
         """Drop rows logged after `last_step` (they will be logged again on resume)."""
         rows = [r for r in self.read_metrics() if r.get("step", 0) <= last_step]
         text = "".join(json.dumps(r) + "\n" for r in rows)
-        from ganforge.training.checkpoint import atomic_write
+        from ganforge.storage import atomic_write
 
         atomic_write(self.metrics_path, lambda f: f.write(text.encode()))
 

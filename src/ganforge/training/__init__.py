@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from ganforge.config import Config
+from ganforge.device import resolve_device
 from ganforge.runs import RunDir, next_run_path
-from ganforge.training.loop import Trainer, resolve_device
+from ganforge.training.loop import Trainer
 
 
 def train(

@@ -18,11 +18,12 @@ import torch
 
 from ganforge.config import Config, to_dict
 from ganforge.data import ArrayDataset, BatchStream, load_dataset, to_model_range
-from ganforge.errors import CheckpointError, GanforgeError, TrainingDiverged
+from ganforge.errors import CheckpointError, TrainingDiverged
 from ganforge.metrics.diagnostics import Alarm, FailureMonitor, pairwise_diversity
 from ganforge.models import build_models
+from ganforge.models.latent import sample_latent
 from ganforge.runs import RunDir, plot_losses, save_samples
-from ganforge.training.checkpoint import (
+from ganforge.runs.checkpoints import (
     checkpoint_name,
     list_checkpoints,
     load_checkpoint,
@@ -34,18 +35,10 @@ from ganforge.training.ema import GeneratorEMA
 from ganforge.training.objective import Objective
 from ganforge.training.optim import build_optimizer
 from ganforge.training.schedule import apply_decay
-from ganforge.training.steps import Networks, discriminator_step, generator_step, sample_latent
+from ganforge.training.steps import Networks, discriminator_step, generator_step
 
 POINT_SAMPLES = 2000  # 2-D data: points per scatter plot
 WATCHED = ("d_loss", "g_loss", "d_penalty", "d_grad_norm", "g_grad_norm")
-
-
-def resolve_device(name: str = "auto") -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise GanforgeError("--device cuda was asked for, but PyTorch sees no CUDA GPU here")
-    return torch.device(name)
 
 
 class Trainer:

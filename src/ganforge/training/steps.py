@@ -30,15 +30,6 @@ def grad_norm(module: nn.Module) -> Tensor:
     return torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
 
 
-def sample_latent(
-    n: int, dim: int, dist: str, generator: torch.Generator, device: torch.device
-) -> Tensor:
-    """z of shape (n, dim): standard normal, or uniform on [-1, 1] (seed 003)."""
-    if dist == "uniform":
-        return torch.rand(n, dim, generator=generator, device=device).mul_(2).sub_(1)
-    return torch.randn(n, dim, generator=generator, device=device)
-
-
 def discriminator_step(
     nets: Networks,
     objective: Objective,

@@ -7,15 +7,14 @@ half-written file under a checkpoint's name.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from ganforge.errors import CheckpointError
+from ganforge.storage import atomic_write
 
 FORMAT = 1
 NAME = re.compile(r"^step_(\d+)\.pt$")
@@ -23,26 +22,6 @@ NAME = re.compile(r"^step_(\d+)\.pt$")
 
 def checkpoint_name(step: int) -> str:
     return f"step_{step:07d}.pt"
-
-
-def atomic_write(path: Path, write) -> None:  # noqa: ANN001 - write(file_object)
-    """Write through `write(f)` into a temporary sibling, fsync it, then rename over `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
