@@ -10,10 +10,11 @@ import torch
 from conftest import TINY
 from ganforge.cli import main
 from ganforge.config import DataConfig
+from ganforge.data import load_dataset
 from ganforge.errors import GanforgeError
+from ganforge.metrics import Evaluator, check_metrics
 from ganforge.metrics import reference as reference_module
-from ganforge.metrics.evaluate import Evaluator
-from ganforge.metrics.features import InceptionExtractor
+from ganforge.metrics.features import InceptionExtractor, batched
 from ganforge.metrics.modes import mixture_coverage, stacked_modes, toy_coverage
 from ganforge.metrics.scores import (
     class_histogram_kl,
@@ -66,35 +67,47 @@ def test_class_histogram_kl():
     assert covered == 1 and kl == pytest.approx(math.log(10), rel=1e-6)
 
 
-def test_agreement_with_torch_fidelity(random_inception, tmp_path):
+class ImageSet(torch.utils.data.Dataset):
+    """uint8 images as torch-fidelity reads them: 3 channels (grey repeated, as ours does)."""
+
+    def __init__(self, x: torch.Tensor) -> None:
+        self.x = x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def __getitem__(self, i: int) -> torch.Tensor:
+        return self.x[i]
+
+
+def torch_fidelity_metrics(a: torch.Tensor, b: torch.Tensor, weights, **which) -> dict:
     import torch_fidelity
 
-    class Set(torch.utils.data.Dataset):
-        def __init__(self, x):
-            self.x = x
-
-        def __len__(self):
-            return len(self.x)
-
-        def __getitem__(self, i):
-            return self.x[i]
-
-    a, b = images(1), images(2)
-    ref = tmp_path / "b.npz"
-    np.savez(ref, images=b.permute(0, 2, 3, 1).numpy())
-    theirs = torch_fidelity.calculate_metrics(
-        input1=Set(a),
-        input2=Set(b),
-        fid=True,
-        isc=True,
-        kid=True,
+    return torch_fidelity.calculate_metrics(
+        input1=ImageSet(a),
+        input2=ImageSet(b),
         cuda=False,
         cache=False,
         verbose=False,
-        feature_extractor_weights_path=str(random_inception),
+        feature_extractor_weights_path=str(weights),
         kid_subset_size=len(a),
         save_cpu_ram=True,  # no worker processes: this machine has 2 cores
+        **which,
     )
+
+
+def save_npz(path, x: torch.Tensor):
+    np.savez(path, images=x.permute(0, 2, 3, 1).numpy())
+    return path
+
+
+def test_agreement_with_torch_fidelity(random_inception, tmp_path):
+    # grey 28x28 digits against 32x32 colour noise: FID about 11 with the random Inception
+    # (0.1 between two halves of the digits), where PyTorch's default init gives ~1e-12
+    a = load_dataset(DataConfig(name="digits", resolution=28, limit=20)).data  # (20, 1, 28, 28)
+    b = images(2, 20, size=32)  # (20, 3, 32, 32)
+    ref = save_npz(tmp_path / "b.npz", b)
+    theirs = torch_fidelity_metrics(a, b, random_inception, fid=True, isc=True, kid=True)
     evaluator = Evaluator(
         DataConfig(name="digits"),
         ["fid1k", "is1k", "kid1k"],
@@ -106,7 +119,7 @@ def test_agreement_with_torch_fidelity(random_inception, tmp_path):
     assert ours["fid1k"] == pytest.approx(theirs["frechet_inception_distance"], rel=1e-4)
     assert ours["is1k"] == pytest.approx(theirs["inception_score_mean"], rel=1e-4)
     assert ours["kid1k"] == pytest.approx(theirs["kernel_inception_distance_mean"], rel=1e-4)
-    assert ours["fid1k"] > 0
+    assert ours["fid1k"] > 5 and ours["kid1k"] > 0.01 and ours["is1k"] > 1.001
 
     # batch size does not change the numbers
     small = Evaluator(
@@ -117,7 +130,28 @@ def test_agreement_with_torch_fidelity(random_inception, tmp_path):
         inception_weights=str(random_inception),
         batch_size=7,
     )
-    assert small(a)["fid1k"] == pytest.approx(ours["fid1k"], rel=1e-4)
+    got = small(a)
+    assert got["fid1k"] == pytest.approx(ours["fid1k"], rel=1e-4)
+    assert got["is1k"] == pytest.approx(ours["is1k"], rel=1e-4)
+
+
+def test_random_inception_tells_mnist_from_cifar(random_inception, shared_data):
+    def first(name: str, start: int, n: int = 16) -> torch.Tensor:
+        x = torch.from_numpy(np.load(shared_data / name)["images"][start : start + n])
+        return x.unsqueeze(1) if x.dim() == 3 else x.permute(0, 3, 1, 2)
+
+    mnist, mnist_too, cifar = (
+        first("mnist_test.npz", 0),
+        first("mnist_test.npz", 16),
+        first("cifar10_test.npz", 0),
+    )
+    extractor = InceptionExtractor(random_inception)
+    stats = [statistics(extractor(batched(x, 16)).pool) for x in (mnist, mnist_too, cifar)]
+    different = frechet_distance(stats[0], stats[2])  # about 12
+    same = frechet_distance(stats[0], stats[1])  # about 0.1
+    assert different > 5 and different > 20 * same
+    theirs = torch_fidelity_metrics(mnist, cifar, random_inception, fid=True)
+    assert different == pytest.approx(theirs["frechet_inception_distance"], rel=1e-4)
 
 
 def test_reference_features_are_cached_by_dataset_split_extractor_and_count(
@@ -260,8 +294,8 @@ def test_eval_config_is_validated():
     from ganforge.config import load_config
     from ganforge.errors import ConfigError
 
-    with pytest.raises(ConfigError, match="unknown metric 'fid10'"):
-        load_config(None, ["eval.metrics=[fid10]"])
+    with pytest.raises(ConfigError, match="unknown metric 'fid10' \\(did you mean 'fid10k'"):
+        check_metrics(["fid10"], DataConfig(name="digits"))
     with pytest.raises(ConfigError, match="'eval.best_metric'"):
         load_config(None, ["eval.metrics=[fid5k]", "eval.best_metric=is5k"])
 

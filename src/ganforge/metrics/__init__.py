@@ -1,1 +1,8 @@
-"""Quality measures: diagnostics while training (and, later, FID/IS/KID and mode coverage)."""
+"""Quality measures: registered metrics named by protocol (`fid10k`, `modes2.5k`), the Evaluator
+that computes them, and the failure diagnostics used while training."""
+
+from ganforge.metrics import kinds  # noqa: F401 - registers the metric kinds
+from ganforge.metrics.evaluate import Evaluator
+from ganforge.metrics.protocols import METRICS, check_metrics, metric
+
+__all__ = ["METRICS", "Evaluator", "check_metrics", "metric"]

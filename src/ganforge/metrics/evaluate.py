@@ -1,44 +1,39 @@
-"""Evaluate a generator: sample in memory, extract features once per extractor, score.
+"""Evaluate generated samples with registered metrics, sharing every costly input between them.
 
-Samples are quantised to uint8 pixels exactly as a saved PNG would be, but never written to
+Images are quantised to uint8 pixels exactly as a saved PNG would be, but never written to
 disk. Each extractor sees the generated images once; every metric then uses the first `count`
-of them, so `fid5k` and `fid10k` in one call cost one pass of 10,000 images.
+of them, so `fid5k` and `fid10k` in one call cost one pass of 10,000 images. Extractors,
+reference features and labels stay in memory, so evaluations during training are cheap.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import Tensor
 
 from ganforge.config import DataConfig
-from ganforge.data import load_dataset
-from ganforge.errors import GanforgeError
-from ganforge.metrics.features import Features, InceptionExtractor, batched
-from ganforge.metrics.protocols import Protocol, protocol
-from ganforge.metrics.reference import parse_reference, reference_features
-from ganforge.metrics.scores import (
-    class_histogram_kl,
-    frechet_distance,
-    inception_score,
-    kernel_distance,
-    statistics,
+from ganforge.data import load_dataset, to_pixels
+from ganforge.errors import DatasetError, GanforgeError
+from ganforge.metrics.features import (
+    ClassifierExtractor,
+    Features,
+    InceptionExtractor,
+    batched,
 )
-
-
-def _slice(features: Features, count: int) -> Features:
-    return Features(features.pool[:count], features.logits[:count])
+from ganforge.metrics.protocols import Protocol, check_metrics, protocol
+from ganforge.metrics.reference import parse_reference, reference_features
 
 
 class Evaluator:
-    """Holds extractors and reference sets so repeated evaluations during training are cheap."""
+    """Scores samples with the named metrics; holds extractors and references between calls."""
 
     def __init__(
         self,
         data: DataConfig,
-        metrics: list[str] | tuple[str, ...],
+        metrics: Sequence[str],
         ref: str | None = None,
         num_samples: int | None = None,
         inception_weights: str | None = None,
@@ -48,6 +43,10 @@ class Evaluator:
     ) -> None:
         if not metrics:
             raise GanforgeError("no metrics requested; e.g. --metrics fid10k,is10k")
+        try:
+            check_metrics(metrics, data)
+        except DatasetError:  # the data's file is gone (an old run): metrics reading it say so
+            pass
         self.specs: dict[str, Protocol] = {m: protocol(m, num_samples) for m in metrics}
         self.data = data
         self.ref = parse_reference(ref, data) if ref else data
@@ -56,57 +55,132 @@ class Evaluator:
         self.inception_weights = inception_weights
         self.log = log or (lambda message: print(message, file=sys.stderr))  # stdout is data
         self._extractors: dict[str, object] = {}
+        self._classifiers: dict[DataConfig, tuple[ClassifierExtractor, float]] = {}
         self._references: dict[tuple[str, int], Features] = {}  # (extractor, count) -> features
-        self._labels: Tensor | None = None  # the data's class labels, for `classes`
-        self.domain_accuracy: float | None = None
+        self._labels: Tensor | None = None
+        self.domain_accuracy: float | None = None  # test accuracy of the domain classifier
 
     @property
     def num_samples(self) -> int:
+        """How many samples one call needs: the largest count among the metrics."""
         return max(spec.count for spec in self.specs.values())
 
-    def extractor(self, kind: str):  # noqa: ANN201
-        if kind not in self._extractors:
-            if kind == "inception":
-                self._extractors[kind] = InceptionExtractor(self.inception_weights, self.device)
-            else:
-                from ganforge.metrics.classifier import domain_classifier
+    def higher_is_better(self, name: str) -> bool:
+        return self.specs[name].higher_is_better
 
-                extractor, self.domain_accuracy = domain_classifier(
-                    self.data, self.device, self.log
-                )
-                self._extractors[kind] = extractor
-        return self._extractors[kind]
-
-    def __call__(self, images: Tensor) -> dict[str, float]:
-        """Score uint8 (N, C, H, W) generated images with every requested metric."""
-        if images.dtype != torch.uint8 or images.dim() != 4:
-            raise GanforgeError("FID, IS and KID are defined for images; this model makes points")
-        generated: dict[str, Features] = {}
+    def __call__(self, samples: Tensor) -> dict[str, float]:
+        """Score generated samples: images in [-1, 1] or uint8 (N, C, H, W), or points (N, D)."""
+        shared = _Shared(self, samples)
         results: dict[str, float] = {}
         for name, spec in self.specs.items():
-            ext = self.extractor(spec.extractor)
-            if spec.extractor not in generated:
-                generated[spec.extractor] = ext(batched(images, self.batch_size))
-            gen = _slice(generated[spec.extractor], spec.count)
-            results.update(self._score(name, spec, ext, gen))
+            values = spec.kind.score(Inputs(shared, spec))
+            results.update({name if not k else f"{name}_{k}": v for k, v in values.items()})
         return results
 
-    def _score(self, name: str, spec: Protocol, ext, gen: Features) -> dict[str, float]:  # noqa: ANN001
-        if spec.kind == "is":
-            mean, std = inception_score(gen.logits)
-            return {name: mean, f"{name}_std": std}
-        if spec.kind == "classes":
-            if self._labels is None:
-                self._labels = load_dataset(self.data).labels
-            kl, covered = class_histogram_kl(
-                gen.logits.argmax(1), self._labels, gen.logits.shape[1]
-            )
-            return {name: kl, f"{name}_covered": float(covered)}
-        key = (spec.extractor, spec.count)
-        if key not in self._references:  # evaluations during training reuse it from memory
-            self._references[key] = reference_features(ext, self.ref, spec.count, self.batch_size)
-        ref = self._references[key]
-        if spec.kind == "kid":
-            mean, std = kernel_distance(gen.pool, ref.pool)
-            return {name: mean, f"{name}_std": std}
-        return {name: frechet_distance(statistics(gen.pool), statistics(ref.pool))}
+    def extractor(self, kind: str):  # noqa: ANN201 - InceptionExtractor or ClassifierExtractor
+        if kind not in self._extractors:
+            self._extractors[kind] = EXTRACTORS[kind](self)
+        return self._extractors[kind]
+
+    def classifier(self, cfg: DataConfig) -> tuple[ClassifierExtractor, float]:
+        """The domain classifier of `cfg`'s dataset (trained once, cached) and its accuracy."""
+        if cfg not in self._classifiers:
+            from ganforge.metrics.classifier import domain_classifier
+
+            self._classifiers[cfg] = domain_classifier(cfg, self.device, self.log)
+        return self._classifiers[cfg]
+
+    def reference(self, kind: str, count: int) -> Features:
+        key = (kind, count)
+        if key not in self._references:
+            extractor = self.extractor(kind)
+            self._references[key] = reference_features(extractor, self.ref, count, self.batch_size)
+        return self._references[key]
+
+    def labels(self) -> Tensor:
+        if self._labels is None:
+            self._labels = load_dataset(self.data).labels
+        return self._labels
+
+
+def _domain(evaluator: Evaluator) -> ClassifierExtractor:
+    extractor, evaluator.domain_accuracy = evaluator.classifier(evaluator.data)
+    return extractor
+
+
+EXTRACTORS: dict[str, Callable[[Evaluator], object]] = {
+    "inception": lambda ev: InceptionExtractor(ev.inception_weights, ev.device),
+    "domain": _domain,
+}
+
+
+class _Shared:
+    """One call's samples, their pixels and their features per extractor, each made once."""
+
+    def __init__(self, evaluator: Evaluator, samples: Tensor) -> None:
+        self.evaluator = evaluator
+        self.samples = samples
+        self._pixels: Tensor | None = None
+        self.features: dict[str, Features] = {}
+
+    def pixels(self) -> Tensor:
+        if self._pixels is None:
+            if self.samples.dim() != 4:
+                raise GanforgeError(
+                    f"this metric needs images; the samples are {tuple(self.samples.shape)} points"
+                )
+            is_pixels = self.samples.dtype == torch.uint8
+            self._pixels = self.samples if is_pixels else to_pixels(self.samples)
+        return self._pixels
+
+
+class Inputs:
+    """What one metric reads in one evaluation: its samples, features, references and labels."""
+
+    def __init__(self, shared: _Shared, spec: Protocol) -> None:
+        self._shared = shared
+        self._evaluator = shared.evaluator
+        self.spec = spec
+        self.count = spec.count
+        self.data = shared.evaluator.data
+
+    def points(self) -> Tensor:
+        """The first `count` samples as float (N, D) points."""
+        samples = self._shared.samples
+        if samples.dim() != 2:
+            raise GanforgeError(f"this metric needs points; the samples are {samples.dim()}-D")
+        return samples[: self.count].float()
+
+    def pixels(self) -> Tensor:
+        """The first `count` samples as uint8 (N, C, H, W) images."""
+        return self._shared.pixels()[: self.count]
+
+    def features(self) -> Features:
+        """Features of the first `count` samples from this metric's extractor."""
+        kind = self._extractor()
+        shared = self._shared
+        if kind not in shared.features:
+            shared.features[kind] = self.extract(self._evaluator.extractor(kind), shared.pixels())
+        found = shared.features[kind]
+        return Features(found.pool[: self.count], found.logits[: self.count])
+
+    def reference(self) -> Features:
+        """Features of `count` reference images (all of a smaller set) from this extractor."""
+        return self._evaluator.reference(self._extractor(), self.count)
+
+    def labels(self) -> Tensor:
+        """The class labels of the run's dataset."""
+        return self._evaluator.labels()
+
+    def classifier(self, cfg: DataConfig) -> tuple[ClassifierExtractor, float]:
+        """The domain classifier of another dataset (Stacked MNIST's digits) and its accuracy."""
+        return self._evaluator.classifier(cfg)
+
+    def extract(self, extractor, images: Tensor) -> Features:  # noqa: ANN001
+        """Features of uint8 images, batch by batch."""
+        return extractor(batched(images, self._evaluator.batch_size))
+
+    def _extractor(self) -> str:
+        if self.spec.extractor is None:
+            raise TypeError(f"metric '{self.spec.kind.name}' was registered without an extractor")
+        return self.spec.extractor

@@ -8,6 +8,7 @@ round trip through the disk.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -115,24 +116,48 @@ def _extract(
 
 
 def save_random_inception(path: Path, seed: int = 0) -> Path:
-    """A randomly initialised InceptionV3 in torch-fidelity's weight format.
+    """A randomly initialised InceptionV3 in torch-fidelity's weight format, saved at `path`.
 
     Offline, it stands in for the real weights where only the code path or the cost matters
-    (tests against torch-fidelity, timing); the scores it gives mean nothing.
+    (tests against torch-fidelity, timing). The initialisation preserves scale so that different
+    image sets get clearly different features: with PyTorch's default initialisation the
+    activations shrink layer by layer and FID between any two sets is about 1e-12.
     """
-    from torch_fidelity import feature_extractor_inceptionv3 as fe
-
-    load, fetch = fe.FeatureExtractorInceptionV3.load_state_dict, fe.load_state_dict_from_url
-    fe.FeatureExtractorInceptionV3.load_state_dict = lambda self, state: None
-    fe.load_state_dict_from_url = lambda *args, **kwargs: None
-    try:
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            net = fe.FeatureExtractorInceptionV3("inception-v3-compat", ["2048"])
-    finally:
-        fe.FeatureExtractorInceptionV3.load_state_dict, fe.load_state_dict_from_url = load, fetch
-    torch.save(net.state_dict(), path)
+    torch.save(random_inception_state(seed), path)
     return path
+
+
+def random_inception_state(seed: int = 0) -> dict[str, Tensor]:
+    """State dict for torch-fidelity's InceptionV3: He-normal convolutions, identity BatchNorm.
+
+    Names and shapes come from torchvision's Inception3 built on the meta device (torch-fidelity's
+    network is the same layout, and loads the result strictly), values from `seed` alone, so the
+    caller's random state is untouched. The classifier is scaled up (std 10/sqrt(2048)) so the
+    Inception Score of different sets differs measurably from 1.
+    """
+    from torchvision.models.inception import Inception3
+
+    with torch.device("meta"):
+        layout = Inception3(
+            num_classes=1008, aux_logits=False, transform_input=False, init_weights=False
+        )
+    gen = torch.Generator().manual_seed(seed)
+    state: dict[str, Tensor] = {}
+    for name, module in layout.named_modules():
+        if isinstance(module, nn.Conv2d):  # bias-free, followed by BatchNorm and ReLU
+            fan_in = module.weight[0].numel()
+            weight = torch.randn(module.weight.shape, generator=gen) * math.sqrt(2.0 / fan_in)
+            state[f"{name}.weight"] = weight
+        elif isinstance(module, nn.BatchNorm2d):
+            ones, zeros = torch.ones(module.num_features), torch.zeros(module.num_features)
+            state[f"{name}.weight"], state[f"{name}.bias"] = ones, zeros.clone()
+            state[f"{name}.running_mean"], state[f"{name}.running_var"] = zeros, ones.clone()
+            state[f"{name}.num_batches_tracked"] = torch.tensor(0)
+        elif isinstance(module, nn.Linear):
+            scale = 10.0 / math.sqrt(module.in_features)
+            state[f"{name}.weight"] = torch.randn(module.weight.shape, generator=gen) * scale
+            state[f"{name}.bias"] = torch.zeros(module.out_features)
+    return state
 
 
 def _file_digest(path: Path) -> str:

@@ -1,44 +1,149 @@
-"""Metrics named by protocol: `fid10k` is FID on 10,000 generated samples against 10,000
-reference images (or all of a smaller reference set), `fid5k` is seed 001's protocol."""
+"""What a metric is: one registered function, the sizes it is offered at, and what it needs.
+
+Metric names state the protocol: `fid10k` is FID on 10,000 generated samples against 10,000
+reference images (or all of a smaller reference set), `fid5k` is seed 001's protocol. A metric
+kind registers once with `@metric(...)` and is offered under one name per size. What it needs
+from the data is checked from the `DataConfig` alone, so a run that cannot give it is refused
+before any data loads.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
 
+from ganforge.config import DataConfig
+from ganforge.errors import ConfigError
 from ganforge.registry import Registry
+
+if TYPE_CHECKING:
+    from ganforge.metrics.evaluate import Inputs
+
+Extractor = Literal["inception", "domain"]
+SIZES = (1_000, 2_000, 5_000, 10_000, 50_000)
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What a metric needs from the data, decided from the config and the dataset's shape."""
+
+    text: str  # completes "the fid10k metric needs ..."
+    accepts: Callable[[DataConfig, tuple[int, ...]], bool]
+
+
+def _labelled_images(cfg: DataConfig, shape: tuple[int, ...]) -> bool:
+    # the domain classifier learns the dataset's own classes in grey; Stacked MNIST's 1,000
+    # codes span three channels (its modes metric uses an MNIST classifier per channel)
+    from ganforge.data import DATASETS
+
+    return len(shape) == 3 and DATASETS.get(cfg.name).labelled and cfg.name != "stacked_mnist"
+
+
+IMAGES = Needs("images", lambda cfg, shape: len(shape) == 3)
+LABELLED_IMAGES = Needs(
+    "labelled images (digits, mnist, fashion_mnist, cifar10, or an .npz file or folder "
+    "with labels)",
+    _labelled_images,
+)
+EXTRACTOR_NEEDS: dict[str, Needs] = {"inception": IMAGES, "domain": LABELLED_IMAGES}
+
+Score = Callable[["Inputs"], dict[str, float]]
+
+
+@dataclass(frozen=True)
+class MetricKind:
+    """One registered metric function and what it needs."""
+
+    name: str
+    score: Score  # Inputs -> {suffix: value}; the suffix "" is the metric's own name
+    extractor: Extractor | None
+    needs: Needs
+    higher_is_better: bool
 
 
 @dataclass(frozen=True)
 class Protocol:
-    kind: str  # fid | is | kid | fid_domain | classes
+    """A metric kind at one sample count: what `fid10k` names."""
+
+    kind: MetricKind
     count: int  # generated samples (and reference images for fid/kid)
-    extractor: str  # inception | domain
-    higher_is_better: bool
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.kind.higher_is_better
+
+    @property
+    def extractor(self) -> Extractor | None:
+        return self.kind.extractor
 
 
 METRICS: Registry[Protocol] = Registry("metric")
-_KINDS = {
-    "fid": ("inception", False, "Frechet Inception Distance"),
-    "is": ("inception", True, "Inception Score"),
-    "kid": ("inception", False, "Kernel Inception Distance"),
-    "fid_domain": ("domain", False, "FID in the domain classifier's feature space"),
-    "classes": ("domain", False, "KL of generated vs data class histogram"),
-    "modes": ("domain", True, "modes captured (2-D mixtures, Stacked MNIST)"),
-}
-for _kind, (_extractor, _higher, _text) in _KINDS.items():
-    for _k in (1, 2, 5, 10, 50):
-        METRICS.add(
-            f"{_kind}{_k}k",
-            Protocol(_kind, _k * 1000, _extractor, _higher),
-            f"{_text} on {_k * 1000:,} samples",
-        )
-# the papers' own sample counts: 2,500 points (VEEGAN, PacGAN), 26,000 Stacked MNIST images
-METRICS.add("modes2.5k", Protocol("modes", 2500, "domain", True), "VEEGAN/PacGAN 2-D")
-METRICS.add("modes26k", Protocol("modes", 26000, "domain", True), "PacGAN Stacked MNIST")
+
+
+def protocol_name(kind: str, count: int) -> str:
+    """'fid', 10000 -> 'fid10k'; 'modes', 2500 -> 'modes2.5k'."""
+    return f"{kind}{count / 1000:g}k"
+
+
+def metric(
+    name: str,
+    *,
+    extractor: Extractor | None,
+    higher_is_better: bool,
+    needs: Needs | None = None,
+    sizes: Sequence[int] = SIZES,
+) -> Callable[[Score], Score]:
+    """Register a metric function under `name` at every size in `sizes` (`fid1k`, `fid2k`...).
+
+    `needs` defaults to what the extractor needs (images for Inception, labelled images for
+    the domain classifier).
+    """
+    if needs is None:
+        if extractor is None:
+            raise ValueError(f"metric '{name}' has no extractor; say what it needs")
+        needs = EXTRACTOR_NEEDS[extractor]
+
+    def register(score: Score) -> Score:
+        kind = MetricKind(name, score, extractor, needs, higher_is_better)
+        text = (score.__doc__ or name).strip().splitlines()[0].rstrip(".")
+        for count in sizes:
+            METRICS.add(
+                protocol_name(name, count), Protocol(kind, count), f"{text} on {count:,} samples"
+            )
+        return score
+
+    return register
 
 
 def protocol(name: str, num_samples: int | None = None) -> Protocol:
     """The registered protocol, with the sample count overridden when asked (tests, previews)."""
     spec = METRICS.get(name)
     return dataclasses.replace(spec, count=num_samples) if num_samples else spec
+
+
+def describe(cfg: DataConfig, shape: tuple[int, ...]) -> str:
+    """'digits (1x8x8 images)', 'toy_ring (2-D points)'."""
+    if len(shape) == 3:
+        return f"{cfg.name} ({'x'.join(map(str, shape))} images)"
+    return f"{cfg.name} ({shape[0]}-D points)"
+
+
+def check_metrics(names: Sequence[str], data: DataConfig) -> None:
+    """Refuse unknown metric names and metrics whose input `data` cannot give, in one sentence.
+
+    Cheap: reads the dataset's shape (an .npz header at most), never the data itself.
+    """
+    from ganforge.data import dataset_shape
+
+    specs = {name: METRICS.get(name) for name in names}
+    if not specs:
+        return
+    shape = dataset_shape(data)
+    for name, spec in specs.items():
+        if not spec.kind.needs.accepts(data, shape):
+            raise ConfigError(
+                f"the {name} metric needs {spec.kind.needs.text}; "
+                f"this run's data is {describe(data, shape)}"
+            )

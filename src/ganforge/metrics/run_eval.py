@@ -5,12 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import torch
-
-from ganforge.errors import GanforgeError
 from ganforge.metrics.evaluate import Evaluator
 from ganforge.metrics.features import InceptionExtractor
-from ganforge.metrics.protocols import METRICS, protocol
 from ganforge.metrics.reference import parse_reference, reference_features
 from ganforge.metrics.scores import frechet_distance, statistics
 from ganforge.runs import RunDir
@@ -39,33 +35,19 @@ def evaluate_source(
 
     dev = resolve_device(device)
     loaded = load_generator(source)
-    metrics = [m for m in metrics if m]
-    modes = [m for m in metrics if METRICS.get(m).kind == "modes"]
-    others = [m for m in metrics if m not in modes]
     started = time.perf_counter()
-    results: dict = {}
-    for name in modes:
-        coverage = mode_coverage(loaded, protocol(name, num_samples).count, seed, dev)
-        results.update({f"{name}_{key}": value for key, value in coverage.items()})
-    evaluator = None
-    if others:
-        if len(loaded.data_shape) != 3:
-            raise GanforgeError(
-                "FID, IS and KID need images; this generator makes 2-D points "
-                "(use the modes2.5k metric for those)"
-            )
-        weights = inception_weights or loaded.config.eval.inception_weights
-        evaluator = Evaluator(
-            loaded.config.data,
-            others,
-            ref=ref,
-            num_samples=num_samples,
-            inception_weights=weights,
-            device=dev,
-            batch_size=batch_size,
-        )
-        images = loaded.sample_pixels(evaluator.num_samples, seed=seed, device=dev)
-        results.update(evaluator(images))
+    evaluator = Evaluator(
+        loaded.config.data,
+        [m for m in metrics if m],
+        ref=ref,
+        num_samples=num_samples,
+        inception_weights=inception_weights or loaded.config.eval.inception_weights,
+        device=dev,
+        batch_size=batch_size,
+    )
+    # images are quantised batch by batch (50k float images would not fit in memory)
+    draw = loaded.sample_pixels if len(loaded.data_shape) == 3 else loaded.sample
+    results = evaluator(draw(evaluator.num_samples, seed=seed, device=dev))
     row = {
         "step": loaded.step,
         "kind": "eval",
@@ -73,31 +55,12 @@ def evaluate_source(
         "ref": ref or "training data",
         "seconds": round(time.perf_counter() - started, 2),
     }
-    if evaluator is not None and evaluator.domain_accuracy is not None:
+    if evaluator.domain_accuracy is not None:
         row["domain_classifier_accuracy"] = evaluator.domain_accuracy
     run = _run_dir_of(Path(source))
     if run is not None:
         run.append_metrics(row)
     return row
-
-
-def mode_coverage(loaded, count: int, seed: int, device) -> dict:  # noqa: ANN001
-    """Modes of a 2-D mixture run, or of a Stacked MNIST run through the MNIST classifier."""
-    from ganforge.data.stacked import mnist_source
-    from ganforge.data.toy import TOY_MIXTURES
-    from ganforge.metrics.classifier import domain_classifier
-    from ganforge.metrics.features import batched
-    from ganforge.metrics.modes import stacked_modes, toy_coverage
-
-    data = loaded.config.data
-    if data.name in TOY_MIXTURES:
-        return toy_coverage(data.name, loaded.sample(count, seed=seed, device=device))
-    if data.name != "stacked_mnist":
-        raise GanforgeError("mode metrics are defined for toy_ring, toy_grid and stacked_mnist")
-    classifier, accuracy = domain_classifier(mnist_source(data), device)
-    images = loaded.sample_pixels(count, seed=seed, device=device)
-    channels = [classifier(batched(images[:, c : c + 1], 500)).logits.argmax(1) for c in range(3)]
-    return {**stacked_modes(torch.stack(channels, 1)), "classifier_accuracy": accuracy}
 
 
 def fid_between(

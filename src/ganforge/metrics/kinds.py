@@ -1,0 +1,87 @@
+"""The metric kinds: one function each, registered with what it needs.
+
+A metric function receives the `Inputs` of one evaluation (generated samples, their features,
+reference features, the data's labels; each computed once and shared) and returns its values
+by key suffix: "" is the metric's own name (`fid10k`), "std" becomes `is10k_std`. Adding a
+metric is one function and its `@metric` line here.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import torch
+
+from ganforge.data.toy import TOY_MIXTURES
+from ganforge.metrics.modes import stacked_modes, toy_coverage
+from ganforge.metrics.protocols import SIZES, Needs, metric
+from ganforge.metrics.scores import (
+    class_histogram_kl,
+    frechet_distance,
+    inception_score,
+    kernel_distance,
+    statistics,
+)
+
+if TYPE_CHECKING:
+    from ganforge.metrics.evaluate import Inputs
+
+
+@metric("fid", extractor="inception", higher_is_better=False)
+def fid(x: Inputs) -> dict[str, float]:
+    """Frechet Inception Distance"""
+    return {"": frechet_distance(statistics(x.features().pool), statistics(x.reference().pool))}
+
+
+@metric("is", extractor="inception", higher_is_better=True)
+def inception(x: Inputs) -> dict[str, float]:
+    """Inception Score"""
+    mean, std = inception_score(x.features().logits)
+    return {"": mean, "std": std}
+
+
+@metric("kid", extractor="inception", higher_is_better=False)
+def kid(x: Inputs) -> dict[str, float]:
+    """Kernel Inception Distance"""
+    mean, std = kernel_distance(x.features().pool, x.reference().pool)
+    return {"": mean, "std": std}
+
+
+@metric("fid_domain", extractor="domain", higher_is_better=False)
+def fid_domain(x: Inputs) -> dict[str, float]:
+    """FID in the domain classifier's feature space"""
+    return {"": frechet_distance(statistics(x.features().pool), statistics(x.reference().pool))}
+
+
+@metric("classes", extractor="domain", higher_is_better=False)
+def classes(x: Inputs) -> dict[str, float]:
+    """KL of generated vs data class histogram"""
+    logits = x.features().logits
+    kl, covered = class_histogram_kl(logits.argmax(1), x.labels(), logits.shape[1])
+    return {"": kl, "covered": float(covered)}
+
+
+MODE_DATA = Needs(
+    "2-D mixture points (toy_ring, toy_grid) or stacked_mnist",
+    lambda cfg, shape: cfg.name in TOY_MIXTURES or cfg.name == "stacked_mnist",
+)
+
+
+# the papers' own sample counts too: 2,500 points (VEEGAN, PacGAN), 26,000 Stacked MNIST images
+@metric(
+    "modes", extractor=None, needs=MODE_DATA, higher_is_better=True, sizes=(*SIZES, 2500, 26000)
+)
+def modes(x: Inputs) -> dict[str, float]:
+    """Modes captured (2-D mixtures, Stacked MNIST)"""
+    if x.data.name in TOY_MIXTURES:
+        coverage = toy_coverage(x.data.name, x.points())
+        return {"": coverage["modes"], **coverage}
+    from ganforge.data.stacked import mnist_source
+
+    classifier, accuracy = x.classifier(mnist_source(x.data))
+    images = x.pixels()  # (N, 3, H, W): one digit per channel
+    labels = torch.stack(
+        [x.extract(classifier, images[:, c : c + 1]).logits.argmax(1) for c in range(3)], 1
+    )
+    coverage = stacked_modes(labels)
+    return {"": coverage["modes"], **coverage, "classifier_accuracy": accuracy}
