@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from ganforge.config import load_config
+from ganforge.training import resolve_config
 
 warnings.filterwarnings("ignore", message="Using padding='same' with even kernel")
 
@@ -29,18 +30,19 @@ TINY = [
 ]
 
 
+TINY_DCGAN = ["model.g.hidden=[8]", "model.g.project_channels=8", "model.d.hidden=[8,8]"]
+TINY_NETS = {"dcgan": TINY_DCGAN, "mlp": ["model.g.hidden=[16]", "model.d.hidden=[16]"]}
+
+
+def resolved(*overrides: str, source: str | None = None):
+    """A config as `ganforge train` sees it: loaded, then checked by every owner."""
+    return resolve_config(load_config(source, list(overrides)))
+
+
 def tiny_config(*overrides: str):
-    """The default preset shrunk to a few steps of an 8-wide network on 64 digits."""
-    return load_config(
-        None,
-        TINY
-        + [
-            "model.g.hidden=[8]",
-            "model.g.project_channels=8",
-            "model.d.hidden=[8,8]",
-            *overrides,
-        ],
-    )
+    """The default preset shrunk to a few steps of a tiny network on 64 digits."""
+    family = next((o.split("=", 1)[1] for o in overrides if o.startswith("model.name=")), "dcgan")
+    return resolved(*TINY, *TINY_NETS.get(family, []), *overrides)
 
 
 @pytest.fixture

@@ -1,9 +1,13 @@
 """Each failure alarm on a run made to fail on purpose, and silence on a healthy one."""
 
+from dataclasses import dataclass
+
+import pytest
 import torch
 from torch import nn
 
-from conftest import tiny_config
+from conftest import TINY, TINY_DCGAN, resolved, tiny_config
+from ganforge.models import FAMILIES, Family, adversarial, dcgan, generator_and_discriminator
 from ganforge.runs import RunDir
 from ganforge.training import Trainer
 
@@ -23,14 +27,12 @@ TOY = [
 ]
 
 
-def train(tmp_path, *overrides, swap_generator=None):
-    config = tiny_config(*overrides)
+def train(tmp_path, *overrides):
+    own_family = any(o.startswith("model.name=") for o in overrides)
+    config = resolved(*TINY, *([] if own_family else TINY_DCGAN), *overrides)
     run = RunDir(tmp_path / "run")
     run.create(config)
     trainer = Trainer(config, run, "cpu")
-    if swap_generator is not None:
-        trainer.nets.generator = swap_generator
-        trainer.nets.g_optimizer = torch.optim.Adam(swap_generator.parameters(), 1e-3)
     trainer.train(progress=False)
     alarms = [(row["step"], name) for row in run.read_metrics() for name in row.get("alarms", [])]
     return alarms, run.log_path.read_text()
@@ -70,22 +72,46 @@ def test_healthy_toy_run_raises_no_alarm(tmp_path):
 class IgnoresZ(nn.Module):
     """A generator that has collapsed completely: one learned image whatever z is."""
 
-    def __init__(self):
+    def __init__(self, *, latent_dim, data_shape, num_classes, width, options):
         super().__init__()
-        self.image = nn.Parameter(torch.zeros(1, 1, 8, 8))
+        self.image = nn.Parameter(torch.zeros(1, *data_shape))
 
     def forward(self, z, y=None):
         return torch.tanh(self.image).expand(z.shape[0], -1, -1, -1)
 
 
-def test_mode_collapse_of_a_generator_that_ignores_z(tmp_path):
+@dataclass(frozen=True)
+class NoOptions:
+    pass
+
+
+@pytest.fixture
+def ignores_z_family():
+    """A family is one registration: the collapsed generator with dcgan's discriminator."""
+    FAMILIES.add(
+        "ignores_z",
+        Family(
+            NoOptions,
+            dcgan.DiscriminatorOptions,
+            generator_and_discriminator(IgnoresZ, dcgan.Discriminator),
+            adversarial.adversarial_task,
+            check=adversarial.check,
+        ),
+    )
+    yield
+    FAMILIES.discard("ignores_z")
+
+
+def test_mode_collapse_of_a_generator_that_ignores_z(tmp_path, ignores_z_family):
     alarms, log = train(
         tmp_path,
         *FAST,
         "train.steps=60",
         "train.sample_every=10",
         "train.grid_size=16",
-        swap_generator=IgnoresZ(),
+        "model.name=ignores_z",
+        "model.d.hidden=[8,8]",
+        "optim.g.lr=1e-3",
     )
     # a new generator is allowed a window (20 rows = 40 steps) to become diverse
     assert (40, "mode_collapse") in alarms

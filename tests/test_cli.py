@@ -4,14 +4,14 @@ import numpy as np
 import pytest
 import yaml
 
-from conftest import TINY
+from conftest import TINY, TINY_NETS
 from ganforge.cli import main
-
-SMALL_NET = ["model.g.hidden=[8]", "model.g.project_channels=8", "model.d.hidden=[8,8]"]
 
 
 def train_cli(run_dir, *extra):
-    return main(["train", *TINY, *SMALL_NET, *extra, "--run-dir", str(run_dir), "--no-progress"])
+    family = next((e.split("=", 1)[1] for e in extra if e.startswith("model.name=")), "dcgan")
+    nets = TINY_NETS[family]
+    return main(["train", *TINY, *nets, *extra, "--run-dir", str(run_dir), "--no-progress"])
 
 
 def test_train_leaves_a_complete_run_directory(tmp_path, capsys):

@@ -3,6 +3,7 @@ import dataclasses
 import pytest
 import yaml
 
+from conftest import resolved
 from ganforge.cli import main
 from ganforge.config import (
     Config,
@@ -25,7 +26,7 @@ def test_default_config_is_the_default_preset_and_frozen():
 
 @pytest.mark.parametrize("preset", preset_names())
 def test_every_preset_round_trips_through_yaml(preset):
-    config = load_config(preset)
+    config = resolved(source=preset)
     again = config_from_dict(yaml.safe_load(dump_config(config)))
     assert again == config
 
@@ -73,7 +74,7 @@ def test_unknown_key_is_rejected_with_the_closest_match():
 )
 def test_bad_values_give_one_readable_sentence(override, message):
     with pytest.raises(ConfigError, match=message):
-        load_config(None, [override])
+        resolved(override)
 
 
 @pytest.mark.parametrize(
@@ -87,12 +88,12 @@ def test_bad_values_give_one_readable_sentence(override, message):
 )
 def test_impossible_combinations_are_rejected(overrides, message):
     with pytest.raises(ConfigError, match=message):
-        load_config(None, overrides)
+        resolved(*overrides)
 
 
 def test_lsgan_accepts_either_output():
-    assert load_config(None, ["loss.name=lsgan", "model.d.last_activation=sigmoid"])
-    assert load_config(None, ["loss.name=lsgan"])
+    assert resolved("loss.name=lsgan", "model.d.last_activation=sigmoid")
+    assert resolved("loss.name=lsgan")
 
 
 def test_yaml_file_holds_a_delta_and_can_extend_a_preset(tmp_path):
@@ -119,7 +120,8 @@ def test_dry_run_prints_the_resolved_config(capsys):
     assert main(["train", "train.steps=5", "loss.name=hinge", "--dry-run"]) == 0
     printed = yaml.safe_load(capsys.readouterr().out)
     assert printed["train"]["steps"] == 5 and printed["loss"]["name"] == "hinge"
-    assert printed == to_dict(load_config(None, ["train.steps=5", "loss.name=hinge"]))
+    assert printed == to_dict(resolved("train.steps=5", "loss.name=hinge"))
+    assert printed["model"]["g"]["upsample"] == "transposed"  # the family's defaults, filled in
 
 
 def test_cli_reports_config_errors_without_a_traceback(capsys):

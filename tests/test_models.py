@@ -1,12 +1,18 @@
 import pytest
 import torch
 
+from conftest import resolved
 from ganforge.cli import main
-from ganforge.config import load_config
 from ganforge.data import dataset_shape
 from ganforge.errors import ConfigError
-from ganforge.models import MODELS, build_models
+from ganforge.models import FAMILIES, build_networks
 from ganforge.models.summary import summarize
+
+
+def build_models(config, shape, num_classes=0):
+    nets = build_networks(config, shape, num_classes)
+    return nets["generator"], nets["discriminator"]
+
 
 IMAGE_SHAPES = [(1, 8, 8), (1, 28, 28), (3, 32, 32), (3, 64, 64)]
 
@@ -15,14 +21,13 @@ def shapes_for(family: str):
     return IMAGE_SHAPES + ([(2,)] if family == "mlp" else [])
 
 
-CASES = [(f, s) for f in MODELS.names() for s in shapes_for(f)]
+CASES = [(f, s) for f in FAMILIES.names() for s in shapes_for(f)]
 
 
 @pytest.mark.parametrize("family, shape", CASES)
 def test_every_family_maps_z_to_data_and_data_to_scores(family, shape):
-    config = load_config(
-        None,
-        [f"model.name={family}", "model.width=8", "model.latent_dim=16"]
+    config = resolved(
+        *[f"model.name={family}", "model.width=8", "model.latent_dim=16"]
         + (["model.g.last_activation=none"] if len(shape) == 1 else []),
     )
     torch.manual_seed(0)
@@ -51,7 +56,7 @@ def test_every_family_maps_z_to_data_and_data_to_scores(family, shape):
 def test_seed_presets_match_the_published_parameter_counts(
     preset, g_total, g_trainable, d_total, d_trainable
 ):
-    config = load_config(preset)
+    config = resolved(source=preset)
     shape = dataset_shape(config.data)
     generator, discriminator = build_models(config, shape)
     g = summarize(generator, torch.zeros(2, config.model.latent_dim))
@@ -83,20 +88,19 @@ def test_summary_table_lists_layers_like_keras(capsys):
 
 
 def test_keras_momentum_and_layer_order_options():
-    config = load_config("seed000-dense")
+    config = resolved(source="seed000-dense")
     generator, _ = build_models(config, (1, 28, 28))
     kinds = [type(m).__name__ for m in generator.net]
     assert kinds[:3] == ["Linear", "LeakyReLU", "BatchNorm1d"]  # Keras: act then BN
     assert generator.net[2].momentum == pytest.approx(0.2)  # Keras 0.8
-    upsampling = load_config(None, ["model.g.upsample=nearest", "model.g.kernel_size=3"])
+    upsampling = resolved(*["model.g.upsample=nearest", "model.g.kernel_size=3"])
     g2, _ = build_models(upsampling, (1, 8, 8))
     assert any(type(m).__name__ == "Upsample" for m in g2.modules())
 
 
 def test_dcgan_depth_follows_resolution():
-    config = load_config(
-        None,
-        [
+    config = resolved(
+        *[
             "model.name=dcgan",
             "model.g.hidden=none",
             "model.d.hidden=none",
@@ -118,17 +122,17 @@ def test_dcgan_depth_follows_resolution():
 
 
 def test_dcgan_rejects_points_and_bad_strides():
-    config = load_config(None, [])
+    config = resolved()
     with pytest.raises(ConfigError, match="square images"):
         build_models(config, (2,))
-    bad = load_config(None, ["model.g.hidden=[8,8,8]", "model.g.strides=[2,2,2]"])
+    bad = resolved(*["model.g.hidden=[8,8,8]", "model.g.strides=[2,2,2]"])
     with pytest.raises(ConfigError, match="does not divide the resolution"):
         build_models(bad, (1, 28, 28))
 
 
 @pytest.mark.parametrize("scheme", ["dcgan", "glorot", "default"])
 def test_init_schemes(scheme):
-    config = load_config(None, [f"model.init={scheme}"])
+    config = resolved(*[f"model.init={scheme}"])
     torch.manual_seed(0)
     generator, _ = build_models(config, (1, 8, 8))
     linear = generator.net[0]

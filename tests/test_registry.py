@@ -3,7 +3,7 @@ import pytest
 from ganforge.data import DATASETS
 from ganforge.errors import ConfigError
 from ganforge.losses import LOSSES
-from ganforge.models import MODELS
+from ganforge.models import FAMILIES
 from ganforge.registry import Registry
 
 
@@ -35,7 +35,7 @@ def test_decorator_registers_and_returns_target():
 
 def test_shipped_registries_hold_what_the_design_promises():
     assert set(LOSSES.names()) == {"minimax", "nonsaturating", "lsgan", "wasserstein", "hinge"}
-    assert {"mlp", "dcgan"} <= set(MODELS.names())
+    assert {"mlp", "dcgan"} <= set(FAMILIES.names())
     assert {
         "digits",
         "mnist",

@@ -61,13 +61,16 @@ def final_state(run: Path) -> dict:
 
 
 def assert_identical(a: dict, b: dict) -> None:
-    for part in ("generator", "discriminator", "ema"):
-        for key, value in a[part].items():
-            assert torch.equal(value, b[part][key]), f"{part}.{key} differs"
-    for part in ("g_optimizer", "d_optimizer"):
-        for index, state in a[part]["state"].items():
+    for part in ("generator", "discriminator"):
+        for key, value in a["networks"][part].items():
+            assert torch.equal(value, b["networks"][part][key]), f"{part}.{key} differs"
+    for key, value in a["ema"].items():
+        assert torch.equal(value, b["ema"][key]), f"ema.{key} differs"
+    for part in ("g", "d"):
+        for index, state in a["optimizers"][part]["state"].items():
             for key, value in state.items():
-                assert torch.equal(value, b[part]["state"][index][key]), f"{part}.{key} differs"
+                want = b["optimizers"][part]["state"][index][key]
+                assert torch.equal(value, want), f"optimizer {part}.{key} differs"
     assert a["stream"] == b["stream"] and torch.equal(a["rng"]["torch"], b["rng"]["torch"])
 
 

@@ -23,7 +23,9 @@ def assert_loadable(run_dir):
     for _, path in found:
         state = ckpt.load_checkpoint(path)
         assert all(
-            torch.isfinite(v).all() for v in state["generator"].values() if v.is_floating_point()
+            torch.isfinite(v).all()
+            for v in state["networks"]["generator"].values()
+            if v.is_floating_point()
         )
     return found
 

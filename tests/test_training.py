@@ -6,7 +6,7 @@ import torch
 
 from conftest import tiny_config
 from ganforge.losses import LOSSES
-from ganforge.models import MODELS
+from ganforge.models import FAMILIES
 from ganforge.runs import RunDir
 from ganforge.training import Trainer
 
@@ -31,13 +31,13 @@ def loss_overrides(loss):
     return extra
 
 
-@pytest.mark.parametrize("family", MODELS.names())
+@pytest.mark.parametrize("family", FAMILIES.names())
 @pytest.mark.parametrize("loss", LOSSES.names())
 def test_few_steps_of_every_family_and_loss(tmp_path, family, loss):
     overrides = [f"model.name={family}", *loss_overrides(loss)]
     trainer = make_trainer(tmp_path, *overrides)
-    before = copy.deepcopy(trainer.nets.generator.state_dict())
-    d_before = copy.deepcopy(trainer.nets.discriminator.state_dict())
+    before = copy.deepcopy(trainer.task.networks["generator"].state_dict())
+    d_before = copy.deepcopy(trainer.task.networks["discriminator"].state_dict())
     trainer.train(progress=False)
     rows = trainer.run.read_metrics()
     assert [r["step"] for r in rows] == [2, 4]
@@ -46,19 +46,20 @@ def test_few_steps_of_every_family_and_loss(tmp_path, family, loss):
             assert isinstance(row[key], float) and row[key] == row[key], key
     moved = [
         not torch.equal(before[k], v)
-        for k, v in trainer.nets.generator.state_dict().items()
+        for k, v in trainer.task.networks["generator"].state_dict().items()
         if v.is_floating_point()
     ]
     assert all(moved), "every generator tensor should change"
     assert any(
-        not torch.equal(d_before[k], v) for k, v in trainer.nets.discriminator.state_dict().items()
+        not torch.equal(d_before[k], v)
+        for k, v in trainer.task.networks["discriminator"].state_dict().items()
     )
     # same seed, same numbers
     again = make_trainer(tmp_path, *overrides, name="again")
     again.train(progress=False)
     assert again.run.read_metrics()[-1]["d_loss"] == rows[-1]["d_loss"]
-    for k, v in trainer.nets.generator.state_dict().items():
-        assert torch.equal(v, again.nets.generator.state_dict()[k]), k
+    for k, v in trainer.task.networks["generator"].state_dict().items():
+        assert torch.equal(v, again.task.networks["generator"].state_dict()[k]), k
 
 
 def test_a_different_seed_gives_different_numbers(tmp_path):
@@ -83,10 +84,10 @@ def test_accuracy_is_reported_for_classifying_losses_only(tmp_path):
 def test_n_critic_and_weight_clipping(tmp_path):
     trainer = make_trainer(tmp_path, *loss_overrides("wasserstein"), "train.n_critic=5")
     trainer.train(progress=False)
-    d_state = trainer.nets.d_optimizer.state_dict()["state"]
-    g_state = trainer.nets.g_optimizer.state_dict()["state"]
+    d_state = trainer.optimizers["d"].state_dict()["state"]
+    g_state = trainer.optimizers["g"].state_dict()["state"]
     assert d_state[0]["step"].item() == 5 * g_state[0]["step"].item() == 20
-    biggest = max(p.abs().max().item() for p in trainer.nets.discriminator.parameters())
+    biggest = max(p.abs().max().item() for p in trainer.task.networks["discriminator"].parameters())
     assert biggest <= 0.01 + 1e-9
 
 
@@ -100,7 +101,7 @@ def test_gradient_penalties_are_applied_and_logged(tmp_path, penalty):
 
 def test_generator_ema_averages_weights(tmp_path):
     trainer = make_trainer(tmp_path, "train.ema_decay=0.9")
-    live = trainer.nets.generator
+    live = trainer.task.networks["generator"]
     trainer.train(progress=False)
     ema = trainer.ema.module
     differs = [
@@ -159,4 +160,4 @@ def test_learning_rate_decay_is_a_function_of_the_step(tmp_path, decay, last):
     trainer = make_trainer(tmp_path, f"train.lr_decay={decay}", "optim.g.lr=0.001")
     trainer.train(progress=False)
     # the 4th and last update (step index 3 of 4) used base * factor(3/4)
-    assert trainer.nets.g_optimizer.param_groups[0]["lr"] == pytest.approx(0.001 * last)
+    assert trainer.optimizers["g"].param_groups[0]["lr"] == pytest.approx(0.001 * last)

@@ -39,7 +39,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         new_steps = int(steps[-1].split("=", 1)[1]) if steps else None
         run = resume(args.resume, device=args.device, progress=progress, steps=new_steps)
     else:
-        config = load_config(source, overrides)
+        from ganforge.training import resolve_config
+
+        config = resolve_config(load_config(source, overrides))
         if args.dry_run:
             print(dump_config(config), end="")
             return 0
@@ -68,15 +70,19 @@ def cmd_summary(args: argparse.Namespace) -> int:
     import torch
 
     from ganforge.config import load_config
-    from ganforge.data import dataset_shape
-    from ganforge.models import build_models
+    from ganforge.data import check_data, load_dataset
+    from ganforge.models import build_networks
     from ganforge.models.summary import summarize
+    from ganforge.training import resolve_config
 
-    config = load_config(args.source, args.overrides)
-    shape = dataset_shape(config.data)
-    generator, discriminator = build_models(config, shape)
-    g = summarize(generator, torch.zeros(2, config.model.latent_dim))
-    d = summarize(discriminator, torch.zeros(2, *shape))
+    config = resolve_config(load_config(args.source, args.overrides))
+    shape = check_data(config.data)
+    conditional = config.model.conditional != "none"
+    classes = load_dataset(config.data).num_classes if conditional else 0
+    nets = build_networks(config, shape, classes)
+    y = torch.zeros(2, dtype=torch.long) if classes else None
+    g = summarize(nets["generator"], torch.zeros(2, config.model.latent_dim), y)
+    d = summarize(nets["discriminator"], torch.zeros(2, *shape), y)
     if args.json:
         print(json.dumps({"generator": g.as_dict(), "discriminator": d.as_dict()}))
     else:

@@ -41,6 +41,11 @@ class Registry(Generic[T]):
         doc = help or (getattr(obj, "__doc__", None) or "").strip().splitlines()
         self._help[name] = doc if isinstance(doc, str) else (doc[0] if doc else "")
 
+    def discard(self, name: str) -> None:
+        """Forget `name` (tests and plugins that register something for a while)."""
+        self._items.pop(name, None)
+        self._help.pop(name, None)
+
     def get(self, name: str) -> T:
         try:
             return self._items[name]

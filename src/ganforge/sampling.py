@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from ganforge.errors import CheckpointError
 from ganforge.models import build_generator
 from ganforge.models.latent import sample_latent
 from ganforge.runs import RunDir, save_samples
-from ganforge.runs.checkpoints import list_checkpoints, load_checkpoint
+from ganforge.runs.checkpoints import load_checkpoint, newest_loadable
 
 
 @dataclass
@@ -25,6 +26,13 @@ class LoadedGenerator:
     config: Config
     data_shape: tuple[int, ...]
     step: int
+    num_classes: int = 0  # 0: unconditional
+
+    def labels(self, start: int, n: int, device: torch.device) -> torch.Tensor | None:
+        """Class labels start, start+1, ... cycling through the classes (None if unconditional)."""
+        if not self.num_classes:
+            return None
+        return torch.arange(start, start + n, device=device) % self.num_classes
 
     @torch.no_grad()
     def batches(
@@ -34,15 +42,11 @@ class LoadedGenerator:
         device = torch.device(device)
         self.generator.to(device).eval()
         gen = torch.Generator(device).manual_seed(seed)
+        model = self.config.model
         for start in range(0, n, batch_size):
-            z = sample_latent(
-                min(batch_size, n - start),
-                self.config.model.latent_dim,
-                self.config.model.latent_dist,
-                gen,
-                device,
-            )
-            yield self.generator(z)
+            count = min(batch_size, n - start)
+            z = sample_latent(count, model.latent_dim, model.latent_dist, gen, device)
+            yield self.generator(z, self.labels(start, count, device))
 
     def sample(
         self, n: int, seed: int = 0, batch_size: int = 500, device: torch.device | str = "cpu"
@@ -56,27 +60,27 @@ class LoadedGenerator:
         return torch.cat([to_pixels(b).cpu() for b in self.batches(n, seed, batch_size, device)])
 
 
-def latest_checkpoint(run_dir: Path) -> Path:
-    found = list_checkpoints(RunDir(run_dir).checkpoints_dir)
-    if not found:
-        raise CheckpointError(f"'{run_dir}' has no checkpoints yet")
-    return found[-1][1]
-
-
-def load_generator(source: str | Path, use_ema: bool = True) -> LoadedGenerator:
-    """A run directory (newest checkpoint), a checkpoint or an exported .safetensors file."""
+def load_generator(
+    source: str | Path, use_ema: bool = True, warn: Callable[[str], None] | None = None
+) -> LoadedGenerator:
+    """A run directory (newest loadable checkpoint), a checkpoint or a .safetensors export."""
     path = Path(source)
     if path.suffix == ".safetensors":
         return _load_safetensors(path)
     if path.is_dir():
-        path = latest_checkpoint(path)
-    state = load_checkpoint(path)
+        _, state = newest_loadable(RunDir(path).checkpoints_dir, warn or _warn)
+    else:
+        state = load_checkpoint(path)
     config = config_from_dict(state["config"])
-    shape = tuple(state["data_shape"])
-    generator = build_generator(config, shape)
-    weights = state["ema"] if use_ema and state.get("ema") is not None else state["generator"]
-    generator.load_state_dict(weights)
-    return LoadedGenerator(generator.eval(), config, shape, int(state["step"]))
+    shape, classes = tuple(state["data_shape"]), int(state.get("num_classes", 0))
+    generator = build_generator(config, shape, classes)
+    use_ema = use_ema and state.get("ema") is not None
+    generator.load_state_dict(state["ema"] if use_ema else state["networks"]["generator"])
+    return LoadedGenerator(generator.eval(), config, shape, int(state["step"]), classes)
+
+
+def _warn(message: str) -> None:
+    print(message, file=sys.stderr)
 
 
 def write_samples(samples: torch.Tensor, out: Path) -> None:
@@ -110,6 +114,7 @@ def export_generator(source: str | Path, out: Path, use_ema: bool = True) -> Loa
         "format": "ganforge-generator",
         "config": json.dumps(to_dict(loaded.config)),
         "data_shape": json.dumps(list(loaded.data_shape)),
+        "num_classes": str(loaded.num_classes),
         "step": str(loaded.step),
     }
     atomic_write(Path(out), lambda f: f.write(save(tensors, metadata)))
@@ -131,6 +136,7 @@ def _load_safetensors(path: Path) -> LoadedGenerator:
         raise CheckpointError(f"'{path}' was not exported by ganforge (no generator config)")
     config = config_from_dict(json.loads(meta["config"]))
     shape = tuple(json.loads(meta["data_shape"]))
-    generator = build_generator(config, shape)
+    classes = int(meta.get("num_classes", 0))
+    generator = build_generator(config, shape, classes)
     generator.load_state_dict(tensors)
-    return LoadedGenerator(generator.eval(), config, shape, int(meta.get("step", 0)))
+    return LoadedGenerator(generator.eval(), config, shape, int(meta.get("step", 0)), classes)

@@ -9,12 +9,11 @@ from ganforge.config.loading import (
     preset_delta,
     preset_names,
 )
+from ganforge.config.options import Options
 from ganforge.config.schema import (
     Config,
     DataConfig,
-    DiscriminatorConfig,
     EvalConfig,
-    GeneratorConfig,
     LossConfig,
     ModelConfig,
     OptimConfig,
@@ -26,12 +25,11 @@ from ganforge.config.validation import validate
 __all__ = [
     "Config",
     "DataConfig",
-    "DiscriminatorConfig",
     "EvalConfig",
-    "GeneratorConfig",
     "LossConfig",
     "ModelConfig",
     "OptimConfig",
+    "Options",
     "OptimizerConfig",
     "TrainConfig",
     "config_from_dict",

@@ -5,8 +5,10 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
-from typing import Any, TypeVar, Union
+from collections.abc import Mapping
+from typing import Any, Literal, TypeVar, Union
 
+from ganforge.config.options import Options
 from ganforge.errors import ConfigError
 from ganforge.registry import suggest
 
@@ -17,14 +19,16 @@ def to_dict(obj: Any) -> Any:
     """Config dataclass -> plain dict of YAML-friendly values (tuples become lists)."""
     if dataclasses.is_dataclass(obj):
         return {f.name: to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, Mapping):
+        return {k: to_dict(v) for k, v in obj.items()}
     if isinstance(obj, tuple | list):
         return [to_dict(v) for v in obj]
     return obj
 
 
-def from_dict(cls: type[T], data: dict[str, Any], where: str = "") -> T:
+def from_dict(cls: type[T], data: Mapping[str, Any], where: str = "") -> T:
     """Build dataclass `cls` from `data`; unknown keys and wrong types raise ConfigError."""
-    if not isinstance(data, dict):
+    if not isinstance(data, Mapping):
         raise ConfigError(
             f"'{where or 'config'}' must be a mapping of keys to values, got {data!r}"
         )
@@ -57,6 +61,19 @@ def _coerce(hint: Any, value: Any, where: str) -> Any:
         return _coerce(args[0], value, where)
     if dataclasses.is_dataclass(hint):
         return from_dict(hint, value if value is not None else {}, where)
+    if hint is Options:  # another package's options: checked by their owner in the build step
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"'{where}' must be a mapping of options, got {value!r}")
+        return Options({str(k): v for k, v in value.items()})
+    if origin is Literal:
+        choices = typing.get_args(hint)
+        if value not in choices:
+            names = [str(c) for c in choices]
+            raise ConfigError(
+                f"'{where}' must be one of {', '.join(names)}, got {value!r}"
+                f"{suggest(str(value), names)}"
+            )
+        return value
     if origin is tuple:
         item = typing.get_args(hint)[0]
         if isinstance(value, str):

@@ -71,8 +71,18 @@ def _resolve_extends(data: dict[str, Any], seen: tuple[str, ...]) -> dict[str, A
 
 
 def merge(base: dict[str, Any], delta: dict[str, Any]) -> dict[str, Any]:
-    """Recursive dict merge; `delta` wins."""
+    """Recursive dict merge; `delta` wins.
+
+    A delta that switches model.name to another family drops the base's `model.g` and
+    `model.d`: those options belong to the family they were written for.
+    """
     out = copy.deepcopy(base)
+    new_model, old_model = delta.get("model"), out.get("model")
+    if isinstance(new_model, dict) and isinstance(old_model, dict):
+        name = new_model.get("name")
+        if name is not None and name != old_model.get("name", Config().model.name):
+            old_model.pop("g", None)
+            old_model.pop("d", None)
     for key, value in delta.items():
         if isinstance(value, dict) and isinstance(out.get(key), dict):
             out[key] = merge(out[key], value)

@@ -8,6 +8,9 @@ Every option a user can set lives here, with a comment saying what it means. YAM
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
+
+from ganforge.config.options import Options
 
 
 @dataclass(frozen=True)
@@ -15,7 +18,7 @@ class DataConfig:
     name: str = "digits"  # a registered dataset: `ganforge datasets` lists them
     root: str = "data"  # where downloadable datasets live (torchvision layout)
     path: str | None = None  # file or folder for the `npz` and `folder` datasets
-    split: str = "train"  # train | test
+    split: Literal["train", "test"] = "train"
     resolution: int | None = None  # square size in pixels; None keeps the dataset's own
     channels: int | None = None  # 1 or 3 to convert colour; None keeps the dataset's own
     limit: int | None = None  # use only the first N examples (toy data: how many points)
@@ -23,52 +26,17 @@ class DataConfig:
 
 
 @dataclass(frozen=True)
-class GeneratorConfig:
-    hidden: tuple[int, ...] | None = None  # mlp: layer widths; dcgan: channels per conv block
-    strides: tuple[int, ...] | None = None  # dcgan: upsampling factor per block (default 2 each)
-    project_channels: int | None = (
-        None  # dcgan: channels of the projected latent (default hidden[0])
-    )
-    project_norm: str | None = None  # dcgan: none | channel | feature; None follows batch_norm
-    activation: str = "relu"
-    alpha: float = 0.2  # negative slope when activation is leaky_relu
-    batch_norm: bool = True
-    bn_momentum: float = 0.8  # Keras semantics: 0.8 here is PyTorch momentum 0.2
-    norm_after_activation: bool = False  # Keras GAN order is layer -> activation -> batch norm
-    upsample: str = "transposed"  # dcgan: transposed (ConvTranspose2d) | nearest (+ Conv2d)
-    kernel_size: int = 4
-    out_kernel_size: int | None = None  # dcgan: kernel of the output conv (default kernel_size)
-    out_stride: int = 1  # dcgan: upsampling done by the output conv itself
-    bias: bool = True
-    dropout: float = 0.0
-    last_activation: str = "tanh"
-
-
-@dataclass(frozen=True)
-class DiscriminatorConfig:
-    hidden: tuple[int, ...] | None = None  # mlp: layer widths; dcgan: channels per conv block
-    strides: tuple[int, ...] | None = None  # dcgan: stride per block (default 2 each)
-    activation: str = "leaky_relu"
-    alpha: float = 0.2
-    batch_norm: bool = False
-    bn_momentum: float = 0.8  # Keras semantics, as for the generator
-    norm_first_block: bool = False  # DCGAN leaves the first block without batch norm
-    norm_after_activation: bool = False
-    kernel_size: int = 4
-    bias: bool = True
-    dropout: float = 0.0
-    last_activation: str | None = None  # none | sigmoid; None means what the loss expects
-
-
-@dataclass(frozen=True)
 class ModelConfig:
-    name: str = "dcgan"  # a registered model family: mlp | dcgan
+    name: str = "dcgan"  # a registered model family: `ganforge families` lists them
     latent_dim: int = 100
-    latent_dist: str = "gaussian"  # gaussian | uniform (on [-1, 1])
+    latent_dist: Literal["gaussian", "uniform"] = "gaussian"  # uniform is on [-1, 1]
     width: int = 64  # base width used when hidden sizes are derived from the resolution
-    init: str = "dcgan"  # weight init: default (PyTorch) | dcgan (N(0, 0.02)) | glorot (Keras)
-    g: GeneratorConfig = field(default_factory=GeneratorConfig)
-    d: DiscriminatorConfig = field(default_factory=DiscriminatorConfig)
+    init: Literal["default", "dcgan", "glorot"] = "dcgan"  # PyTorch | N(0, 0.02) | Keras Glorot
+    conditional: str = "none"  # none | concat (labels into both networks); families list theirs
+    # the family's own generator and discriminator options: `ganforge families NAME` lists
+    # them; an option the family does not have is refused
+    g: Options = field(default_factory=Options)
+    d: Options = field(default_factory=Options)
 
 
 @dataclass(frozen=True)
@@ -79,6 +47,7 @@ class LossConfig:
     clip_value: float | None = None  # WGAN weight clipping (0.01 in the paper)
     label_smoothing: float = 0.0  # one-sided: real targets become 1 - label_smoothing
     label_noise: float = 0.0  # probability of flipping each discriminator target
+    reg_every: int = 1  # apply gp/r1 every k steps, scaled by k (lazy regularisation, StyleGAN2)
 
 
 @dataclass(frozen=True)

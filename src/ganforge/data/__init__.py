@@ -6,6 +6,7 @@ from ganforge.config import DataConfig
 from ganforge.data import builtin, files, stacked, torchvision_sets, toy
 from ganforge.data.base import ArrayDataset, DatasetSpec, fixed_shape, to_model_range, to_pixels
 from ganforge.data.stream import BatchStream
+from ganforge.errors import ConfigError
 from ganforge.registry import Registry
 
 DATASETS: Registry[DatasetSpec] = Registry("dataset")
@@ -64,6 +65,7 @@ DATASETS.add(
         stacked.load_stacked_mnist,
         stacked.stacked_shape,
         "3 MNIST digits as RGB, 1,000 modes (data.path: an MNIST .npz, else torchvision's MNIST)",
+        reads_path=True,
     ),
 )
 for _name, _text in (
@@ -78,6 +80,26 @@ def load_dataset(cfg: DataConfig) -> ArrayDataset:
     return DATASETS.get(cfg.name).load(cfg)
 
 
+def check_data(cfg: DataConfig) -> tuple[int, ...]:
+    """The dataset's name and the data options it reads, checked without loading anything;
+    returns its shape. An option the dataset would ignore is an error, not a surprise."""
+    spec = DATASETS.get(cfg.name)
+    if spec.needs_path and not cfg.path:
+        raise ConfigError(f"the {cfg.name} dataset needs data.path=... naming your file or folder")
+    if cfg.path and not (spec.needs_path or spec.reads_path):
+        kind = "npz" if str(cfg.path).endswith(".npz") else "folder"
+        raise ConfigError(
+            f"data.path is set but the {cfg.name} dataset does not read it; set "
+            f"data.name={kind} to train on '{cfg.path}', or drop data.path"
+        )
+    shape = spec.shape(cfg)
+    if len(shape) == 1 and (cfg.resolution or cfg.channels):
+        raise ConfigError(
+            f"data.resolution and data.channels apply to images; {cfg.name} is {shape[0]}-D points"
+        )
+    return shape
+
+
 def dataset_shape(cfg: DataConfig) -> tuple[int, ...]:
     """(C, H, W) or (D,) of `cfg`'s dataset, cheaply and without downloading anything."""
     return DATASETS.get(cfg.name).shape(cfg)
@@ -88,6 +110,7 @@ __all__ = [
     "ArrayDataset",
     "BatchStream",
     "DatasetSpec",
+    "check_data",
     "dataset_shape",
     "load_dataset",
     "to_model_range",

@@ -73,3 +73,4 @@ class DatasetSpec:
     description: str
     labelled: bool = True
     needs_path: bool = False  # reads the user's own files named by data.path
+    reads_path: bool = False  # data.path is optional (stacked_mnist: an MNIST .npz)

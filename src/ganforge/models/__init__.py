@@ -1,64 +1,114 @@
-"""Model families: each registers a Generator and a Discriminator with one constructor contract.
+"""Model families: each registers its options, networks and training phases as one `Family`.
 
-`Generator(*, latent_dim, data_shape, width, spec)` maps z (B, latent_dim) to (B, *data_shape) in
-the data's range; `Discriminator(*, data_shape, width, spec)` maps a batch to (B,) raw scores. The
-contract uses `data_shape` rather than a resolution so the dense family also serves 2-D points.
+Every family's networks share one keyword-only constructor contract:
+`Generator(*, latent_dim, data_shape, num_classes, width, options)` maps z (B, latent_dim) and
+labels y (B,) to (B, *data_shape) in the data's range; `Discriminator(*, data_shape,
+num_classes, width, options)` maps a batch and its labels to (B,) raw scores. `num_classes` 0
+means unconditional (y is None). The contract uses `data_shape` rather than a resolution so the
+dense family also serves 2-D points.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any
 
 from torch import nn
 
 from ganforge.config import Config
-from ganforge.models import dcgan, mlp
+from ganforge.models import adversarial, dcgan, mlp
+from ganforge.models.family import (
+    FAMILIES,
+    Family,
+    NetworkSpec,
+    Phase,
+    Sources,
+    Task,
+    family_options,
+)
+from ganforge.models.latent import sample_latent
 from ganforge.models.layers import initialize
-from ganforge.registry import Registry
 
 
-class ModelFamily(NamedTuple):
-    generator: type[nn.Module]
-    discriminator: type[nn.Module]
+def generator_and_discriminator(generator: type[nn.Module], discriminator: type[nn.Module]):  # noqa: ANN201
+    """`Family.build` for families made of one generator and one discriminator class."""
+
+    def build(spec: NetworkSpec, g_options: Any, d_options: Any) -> dict[str, nn.Module]:
+        common = dict(data_shape=spec.data_shape, num_classes=spec.num_classes, width=spec.width)
+        G = generator(latent_dim=spec.latent_dim, options=g_options, **common)
+        initialize(G, spec.init)  # before D is built: the global RNG order is part of a seed
+        D = discriminator(options=d_options, **common)
+        initialize(D, spec.init)
+        return {"generator": G, "discriminator": D}
+
+    return build
 
 
-MODELS: Registry[ModelFamily] = Registry("model family")
-MODELS.add(
+FAMILIES.add(
     "mlp",
-    ModelFamily(mlp.Generator, mlp.Discriminator),
-    "dense layers (vanilla GAN, Keras 'GAN', 2-D toy data)",
+    Family(
+        mlp.GeneratorOptions,
+        mlp.DiscriminatorOptions,
+        generator_and_discriminator(mlp.Generator, mlp.Discriminator),
+        adversarial.adversarial_task,
+        conditionings=("none", "concat"),
+        check=adversarial.check,
+        description="dense layers (vanilla GAN, Keras 'GAN', cGAN, 2-D toy data)",
+    ),
 )
-MODELS.add(
+FAMILIES.add(
     "dcgan",
-    ModelFamily(dcgan.Generator, dcgan.Discriminator),
-    "strided convolutions and batch norm (DCGAN, Keras 'DCGAN'/'WGAN')",
+    Family(
+        dcgan.GeneratorOptions,
+        dcgan.DiscriminatorOptions,
+        generator_and_discriminator(dcgan.Generator, dcgan.Discriminator),
+        adversarial.adversarial_task,
+        conditionings=("none", "concat"),
+        check=adversarial.check,
+        description="strided convolutions and batch norm (DCGAN, Keras 'DCGAN'/'WGAN', cDCGAN)",
+    ),
 )
 
 
-def build_generator(config: Config, data_shape: tuple[int, ...]) -> nn.Module:
-    family = MODELS.get(config.model.name)
-    net = family.generator(
+def network_spec(config: Config, data_shape: tuple[int, ...], num_classes: int) -> NetworkSpec:
+    conditional = config.model.conditional != "none"
+    return NetworkSpec(
         latent_dim=config.model.latent_dim,
         data_shape=tuple(data_shape),
+        num_classes=num_classes if conditional else 0,
         width=config.model.width,
-        spec=config.model.g,
+        init=config.model.init,
     )
-    initialize(net, config.model.init)
-    return net
 
 
-def build_discriminator(config: Config, data_shape: tuple[int, ...]) -> nn.Module:
-    family = MODELS.get(config.model.name)
-    net = family.discriminator(
-        data_shape=tuple(data_shape), width=config.model.width, spec=config.model.d
-    )
-    initialize(net, config.model.init)
-    return net
+def build_networks(
+    config: Config, data_shape: tuple[int, ...], num_classes: int = 0
+) -> dict[str, nn.Module]:
+    """Every network of `config`'s family, initialised with the model's init scheme."""
+    g_options, d_options = family_options(config)
+    family = FAMILIES.get(config.model.name)
+    return family.build(network_spec(config, data_shape, num_classes), g_options, d_options)
 
 
-def build_models(config: Config, data_shape: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
-    """Generator and discriminator for `config`, initialised with the model's init scheme."""
-    return build_generator(config, data_shape), build_discriminator(config, data_shape)
+def build_task(config: Config, data_shape: tuple[int, ...], num_classes: int = 0) -> Task:
+    """The networks of `config` and the phases that train them."""
+    networks = build_networks(config, data_shape, num_classes)
+    return FAMILIES.get(config.model.name).task(networks, config)
 
 
-__all__ = ["MODELS", "ModelFamily", "build_discriminator", "build_generator", "build_models"]
+def build_generator(config: Config, data_shape: tuple[int, ...], num_classes: int = 0) -> nn.Module:
+    return build_networks(config, data_shape, num_classes)["generator"]
+
+
+__all__ = [
+    "FAMILIES",
+    "Family",
+    "NetworkSpec",
+    "Phase",
+    "Sources",
+    "Task",
+    "build_generator",
+    "build_networks",
+    "build_task",
+    "family_options",
+    "sample_latent",
+]

@@ -3,18 +3,21 @@
 Generator: latent -> dense projection to (C0, R0, R0) -> upsampling conv blocks -> output conv.
 Discriminator: strided conv blocks -> flatten -> dense score. Depth follows the resolution unless
 `hidden` is given: blocks are added until the smallest feature map is 4 to 7 pixels wide, so 28x28
-MNIST gets 7 -> 14 -> 28 and 64x64 faces get 4 -> 8 -> 16 -> 32 -> 64.
+MNIST gets 7 -> 14 -> 28 and 64x64 faces get 4 -> 8 -> 16 -> 32 -> 64. Conditional
+(`model.conditional=concat`): one-hot labels join z, and enter D as constant label maps.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import Literal
 
 from torch import Tensor, nn
 
-from ganforge.config import DiscriminatorConfig, GeneratorConfig
 from ganforge.errors import ConfigError
 from ganforge.models.layers import (
+    BlockOptions,
     activation,
     batch_norm,
     block_tail,
@@ -22,7 +25,42 @@ from ganforge.models.layers import (
     conv_padding,
     norm_act,
     upconv,
+    with_label,
 )
+
+
+@dataclass(frozen=True)
+class GeneratorOptions(BlockOptions):
+    hidden: tuple[int, ...] | None = None  # channels per upsampling block (default: from width)
+    strides: tuple[int, ...] | None = None  # upsampling factor per block (default 2 each)
+    project_channels: int | None = None  # channels of the projected latent (default hidden[0])
+    project_norm: Literal["none", "channel", "feature"] | None = None  # None: batch_norm's
+    upsample: Literal["transposed", "nearest"] = "transposed"  # ConvTranspose2d | resize + conv
+    kernel_size: int = 4
+    out_kernel_size: int | None = None  # kernel of the output conv (default kernel_size)
+    out_stride: int = 1  # upsampling done by the output conv itself
+    last_activation: str = "tanh"
+
+    def check(self, where: str) -> None:
+        super().check(where)
+        if self.kernel_size < 1 or (self.out_kernel_size or 1) < 1 or self.out_stride < 1:
+            raise ConfigError(f"'{where}' kernel sizes and strides must be at least 1")
+
+
+@dataclass(frozen=True)
+class DiscriminatorOptions(BlockOptions):
+    hidden: tuple[int, ...] | None = None  # channels per strided conv block (default: from width)
+    strides: tuple[int, ...] | None = None  # stride per block (default 2 each)
+    activation: str = "leaky_relu"
+    batch_norm: bool = False
+    norm_first_block: bool = False  # DCGAN leaves the first block without batch norm
+    kernel_size: int = 4
+    last_activation: str | None = None  # none | sigmoid; None: what the loss expects
+
+    def check(self, where: str) -> None:
+        super().check(where)
+        if self.kernel_size < 1:
+            raise ConfigError(f"'{where}.kernel_size' must be at least 1")
 
 
 def default_depth(resolution: int) -> int:
@@ -41,78 +79,99 @@ def _image_shape(data_shape: tuple[int, ...]) -> tuple[int, int]:
 
 class Generator(nn.Module):
     def __init__(
-        self, *, latent_dim: int, data_shape: tuple[int, ...], width: int, spec: GeneratorConfig
+        self,
+        *,
+        latent_dim: int,
+        data_shape: tuple[int, ...],
+        num_classes: int,
+        width: int,
+        options: GeneratorOptions,
     ) -> None:
         super().__init__()
+        self.num_classes = num_classes
         channels, resolution = _image_shape(data_shape)
         depth = default_depth(resolution)
-        hidden = spec.hidden or tuple(width * 2 ** (depth - 1 - i) for i in range(depth))
-        strides = spec.strides or (2,) * len(hidden)
+        hidden = options.hidden or tuple(width * 2 ** (depth - 1 - i) for i in range(depth))
+        strides = options.strides or (2,) * len(hidden)
         if len(strides) != len(hidden):
             raise ConfigError("'model.g.strides' must have one entry per 'model.g.hidden' block")
-        upscale = math.prod(strides) * spec.out_stride
+        upscale = math.prod(strides) * options.out_stride
         if resolution % upscale:
             raise ConfigError(
                 f"the generator upsamples by {upscale}, which does not divide the resolution "
                 f"{resolution}; change model.g.strides or data.resolution"
             )
         start = resolution // upscale
-        c0 = spec.project_channels or hidden[0]
-        norm_kind = spec.project_norm or ("channel" if spec.batch_norm else "none")
+        c0 = options.project_channels or hidden[0]
+        norm_kind = options.project_norm or ("channel" if options.batch_norm else "none")
         act = dict(
-            act=spec.activation,
-            alpha=spec.alpha,
-            norm_after_activation=spec.norm_after_activation,
-            keras_momentum=spec.bn_momentum,
+            act=options.activation,
+            alpha=options.alpha,
+            norm_after_activation=options.norm_after_activation,
+            keras_momentum=options.bn_momentum,
         )
 
-        layers: list[nn.Module] = [nn.Linear(latent_dim, c0 * start * start, bias=spec.bias)]
+        z_dim = latent_dim + num_classes
+        layers: list[nn.Module] = [nn.Linear(z_dim, c0 * start * start, bias=options.bias)]
         if norm_kind == "feature":  # batch norm on the flat vector (TensorFlow DCGAN tutorial)
             layers += norm_act(c0 * start * start, 1, use_norm=True, **act)
             layers.append(nn.Unflatten(1, (c0, start, start)))
-        elif spec.norm_after_activation or norm_kind == "none":
-            layers += [activation(spec.activation, spec.alpha), nn.Unflatten(1, (c0, start, start))]
+        elif options.norm_after_activation or norm_kind == "none":
+            layers += [
+                activation(options.activation, options.alpha),
+                nn.Unflatten(1, (c0, start, start)),
+            ]
             if norm_kind == "channel":
-                layers.append(batch_norm(c0, spec.bn_momentum, 2))
+                layers.append(batch_norm(c0, options.bn_momentum, 2))
         else:
             layers += [
                 nn.Unflatten(1, (c0, start, start)),
-                batch_norm(c0, spec.bn_momentum, 2),
-                activation(spec.activation, spec.alpha),
+                batch_norm(c0, options.bn_momentum, 2),
+                activation(options.activation, options.alpha),
             ]
         prev = c0
         for out_ch, stride in zip(hidden, strides, strict=True):
-            layers += upconv(prev, out_ch, spec.kernel_size, stride, spec.upsample, spec.bias)
-            layers += block_tail(out_ch, 2, spec, use_norm=spec.batch_norm)
+            layers += upconv(
+                prev, out_ch, options.kernel_size, stride, options.upsample, options.bias
+            )
+            layers += block_tail(out_ch, 2, options, use_norm=options.batch_norm)
             prev = out_ch
-        out_kernel = spec.out_kernel_size or spec.kernel_size
-        layers += upconv(prev, channels, out_kernel, spec.out_stride, spec.upsample, spec.bias)
-        layers.append(activation(spec.last_activation))
+        out_kernel = options.out_kernel_size or options.kernel_size
+        layers += upconv(
+            prev, channels, out_kernel, options.out_stride, options.upsample, options.bias
+        )
+        layers.append(activation(options.last_activation))
         self.net = nn.Sequential(*layers)
 
     def forward(self, z: Tensor, y: Tensor | None = None) -> Tensor:
-        return self.net(z)  # (B, C, H, W)
+        return self.net(with_label(z, y, self.num_classes))  # (B, C, H, W)
 
 
 class Discriminator(nn.Module):
     def __init__(
-        self, *, data_shape: tuple[int, ...], width: int, spec: DiscriminatorConfig
+        self,
+        *,
+        data_shape: tuple[int, ...],
+        num_classes: int,
+        width: int,
+        options: DiscriminatorOptions,
     ) -> None:
         super().__init__()
+        self.num_classes = num_classes
         channels, size = _image_shape(data_shape)
         depth = default_depth(size)
-        hidden = spec.hidden or tuple(width * 2**i for i in range(depth))
-        strides = spec.strides or (2,) * len(hidden)
+        hidden = options.hidden or tuple(width * 2**i for i in range(depth))
+        strides = options.strides or (2,) * len(hidden)
         if len(strides) != len(hidden):
             raise ConfigError("'model.d.strides' must have one entry per 'model.d.hidden' block")
         layers: list[nn.Module] = []
-        prev = channels
+        prev = channels + num_classes  # labels enter as constant maps (cDCGAN)
         for i, (out_ch, stride) in enumerate(zip(hidden, strides, strict=True)):
-            k = spec.kernel_size
+            k = options.kernel_size
             padding = conv_padding(k) if stride > 1 else "same"
-            layers.append(nn.Conv2d(prev, out_ch, k, stride, padding, bias=spec.bias))
-            use_norm = spec.batch_norm and (i > 0 or spec.norm_first_block)
-            layers += block_tail(out_ch, 2, spec, use_norm=use_norm)
+            layers.append(nn.Conv2d(prev, out_ch, k, stride, padding, bias=options.bias))
+            use_norm = options.batch_norm and (i > 0 or options.norm_first_block)
+            layers += block_tail(out_ch, 2, options, use_norm=use_norm)
             size = conv_out_size(size, k, stride) if stride > 1 else size
             prev = out_ch
         if size < 1:
@@ -124,4 +183,4 @@ class Discriminator(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, x: Tensor, y: Tensor | None = None) -> Tensor:
-        return self.net(x).view(-1)  # (B,) raw scores
+        return self.net(with_label(x, y, self.num_classes)).view(-1)  # (B,) raw scores

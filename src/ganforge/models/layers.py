@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from torch import nn
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
 
+from ganforge.errors import ConfigError
 from ganforge.registry import Registry
 
 ACTIVATIONS: Registry[Callable[[float], nn.Module]] = Registry("activation")
@@ -48,11 +52,54 @@ def norm_act(
     return layers
 
 
-def block_tail(features: int, dims: int, spec, use_norm: bool) -> list[nn.Module]:  # noqa: ANN001
-    """What follows every hidden layer: norm and activation in the spec's order, then dropout.
+@dataclass(frozen=True)
+class BlockOptions:
+    """What follows every hidden layer; the families' option classes extend it."""
 
-    `spec` is a GeneratorConfig or DiscriminatorConfig; both name these options alike.
+    activation: str = "relu"  # relu | leaky_relu | elu | gelu | silu | tanh | sigmoid | none
+    alpha: float = 0.2  # negative slope when activation is leaky_relu
+    batch_norm: bool = True
+    bn_momentum: float = 0.8  # Keras semantics: 0.8 here is PyTorch momentum 0.2
+    norm_after_activation: bool = False  # Keras GAN order is layer -> activation -> batch norm
+    bias: bool = True
+    dropout: float = 0.0
+
+    def check(self, where: str) -> None:
+        """Names and ranges; `where` is the config prefix, e.g. 'model.g'."""
+        ACTIVATIONS.get(self.activation)
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"'{where}.dropout' must be in [0, 1)")
+        if not 0.0 <= self.bn_momentum < 1.0:
+            raise ConfigError(f"'{where}.bn_momentum' must be in [0, 1)")
+        for name in ("hidden", "strides"):
+            values = getattr(self, name, None)
+            if values is not None and (len(values) == 0 or min(values) < 1):
+                raise ConfigError(f"'{where}.{name}' must be a non-empty list of positive numbers")
+
+
+def one_hot(y: Tensor, num_classes: int) -> Tensor:
+    """(B,) class indices -> (B, num_classes) floats: the label input of cGAN (Mirza 2014)."""
+    return F.one_hot(y.long(), num_classes).float()
+
+
+def with_label(x: Tensor, y: Tensor | None, num_classes: int) -> Tensor:
+    """Concatenate one-hot labels to flat inputs, or as constant maps to images (cDCGAN).
+
+    Unconditional networks (num_classes 0) get x back unchanged; a conditional one without
+    labels is a caller's bug, so it raises.
     """
+    if not num_classes:
+        return x
+    if y is None:
+        raise ValueError("a conditional network needs class labels y")
+    code = one_hot(y, num_classes).to(x.dtype)  # (B, K)
+    if x.dim() == 4:
+        code = code[:, :, None, None].expand(-1, -1, x.shape[2], x.shape[3])  # (B, K, H, W)
+    return torch.cat([x, code], dim=1)
+
+
+def block_tail(features: int, dims: int, spec: BlockOptions, use_norm: bool) -> list[nn.Module]:
+    """What follows every hidden layer: norm and activation in the spec's order, then dropout."""
     layers = norm_act(
         features,
         dims,

@@ -60,8 +60,8 @@ def keras_param_count(module: nn.Module, recurse: bool = True) -> tuple[int, int
     return trainable + frozen + stats, trainable
 
 
-def summarize(model: nn.Module, example: torch.Tensor) -> Summary:
-    """Run `example` through `model` once (eval mode, no grad) and record every leaf layer."""
+def summarize(model: nn.Module, *inputs: torch.Tensor | None) -> Summary:
+    """Run `inputs` through `model` once (eval mode, no grad) and record every leaf layer."""
     rows: list[LayerRow] = []
     hooks = []
     for name, module in model.named_modules():
@@ -83,7 +83,7 @@ def summarize(model: nn.Module, example: torch.Tensor) -> Summary:
     model.eval()
     try:
         with torch.no_grad():
-            model(example)
+            model(*inputs)
     finally:
         model.train(was_training)
         for h in hooks:

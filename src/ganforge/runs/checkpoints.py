@@ -8,6 +8,7 @@ half-written file under a checkpoint's name.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import torch
 from ganforge.errors import CheckpointError
 from ganforge.storage import atomic_write
 
-FORMAT = 1
+FORMAT = 2  # 2: networks and optimisers by name (families with any number of networks)
 NAME = re.compile(r"^step_(\d+)\.pt$")
 
 
@@ -38,8 +39,14 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
         raise CheckpointError(
             f"checkpoint '{path}' is damaged or not a ganforge checkpoint ({type(err).__name__})"
         ) from None
-    if not isinstance(state, dict) or state.get("format") != FORMAT or "generator" not in state:
+    if not isinstance(state, dict) or "networks" not in state and "generator" not in state:
         raise CheckpointError(f"'{path}' is not a ganforge checkpoint")
+    if state.get("format") != FORMAT:
+        raise CheckpointError(
+            f"'{path}' was written by an older ganforge (checkpoint format "
+            f"{state.get('format')}, this version reads {FORMAT}); sample or export it with "
+            "that version, or train again"
+        )
     return state
 
 
@@ -65,3 +72,26 @@ def remove_partial_writes(folder: Path) -> None:
     if folder.is_dir():
         for tmp in folder.glob(".step_*.tmp"):
             tmp.unlink(missing_ok=True)
+
+
+def newest_loadable(
+    folder: Path, warn: Callable[[str], None], map_location: str | torch.device = "cpu"
+) -> tuple[Path, dict[str, Any]]:
+    """The newest checkpoint in `folder` that loads; each damaged one skipped is reported.
+
+    Every reader of a run (train --resume, sample, export, eval) goes through this, so all of
+    them fall back the same way; with no loadable checkpoint it stops with one sentence
+    instead of silently starting again from step 0.
+    """
+    found = list_checkpoints(folder)
+    if not found:
+        raise CheckpointError(f"'{folder.parent}' has no checkpoints yet")
+    for _, path in reversed(found):
+        try:
+            return path, load_checkpoint(path, map_location)
+        except CheckpointError as err:
+            warn(f"warning: {err}; using the previous checkpoint")
+    raise CheckpointError(
+        f"none of the {len(found)} checkpoints in '{folder}' can be read; the run cannot be "
+        "continued or sampled"
+    )

@@ -1,13 +1,15 @@
-"""Training: the objective, the steps, the loop, EMA and checkpoints."""
+"""Training: the loop that runs a family's phases, its state and checkpoints, logging, EMA."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from ganforge.config import Config
 from ganforge.device import resolve_device
 from ganforge.runs import RunDir, next_run_path
 from ganforge.training.loop import Trainer
+from ganforge.training.plan import resolve_config
 
 
 def train(
@@ -18,10 +20,12 @@ def train(
     runs_root: str | Path = "runs",
 ) -> RunDir:
     """Train `config` into a new run directory (default runs/NNNNN-NAME) and return it."""
+    config = resolve_config(config)
+    dev = resolve_device(device)
     path = Path(run_dir) if run_dir else next_run_path(Path(runs_root), config.name)
     run = RunDir(path)
     run.check_new()
-    trainer = Trainer(config, run, resolve_device(device))  # fails on bad data before any write
+    trainer = Trainer(config, run, dev)  # fails on bad data before anything is written
     run.create(config)
     trainer.train(progress)
     return run
@@ -34,10 +38,8 @@ def resume(
     steps: int | None = None,
 ) -> RunDir:
     """Continue the run in `run_dir` from its newest good checkpoint."""
-    import dataclasses
-
     run = RunDir(Path(run_dir))
-    config = run.load_config()
+    config = resolve_config(run.load_config())
     if steps is not None:
         config = dataclasses.replace(config, train=dataclasses.replace(config.train, steps=steps))
     trainer = Trainer(config, run, resolve_device(device))
@@ -46,4 +48,4 @@ def resume(
     return run
 
 
-__all__ = ["Trainer", "resolve_device", "resume", "train"]
+__all__ = ["Trainer", "resolve_config", "resume", "train"]

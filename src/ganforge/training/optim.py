@@ -36,5 +36,7 @@ OPTIMIZERS.add(
 )
 
 
-def build_optimizer(module: nn.Module, config: OptimizerConfig) -> torch.optim.Optimizer:
-    return OPTIMIZERS.get(config.name)(module.parameters(), config)
+def build_optimizer(
+    params: Iterable[nn.Parameter], config: OptimizerConfig
+) -> torch.optim.Optimizer:
+    return OPTIMIZERS.get(config.name)(params, config)

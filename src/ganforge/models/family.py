@@ -1,0 +1,128 @@
+"""What a model family is: its options, its networks and the phases that train them.
+
+A family is one file that registers one `Family`. The training loop knows only phases (which
+optimiser steps, how often, on what loss), so a family with an extra head (ACGAN), lazy
+regularisation (StyleGAN2) or two generator/discriminator pairs (CycleGAN) needs no change
+outside its own file. This is the phase idea of stylegan2-ada-pytorch, written our way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import torch
+from torch import Tensor, nn
+
+from ganforge.config import Config, from_dict
+from ganforge.errors import ConfigError
+from ganforge.registry import Registry
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    """What every network constructor receives, besides the family's own options."""
+
+    latent_dim: int
+    data_shape: tuple[int, ...]  # (C, H, W) images or (D,) points
+    num_classes: int  # 0: unconditional; else networks take labels y of shape (B,)
+    width: int  # base width when the options leave sizes to the resolution
+    init: str = "dcgan"  # weight init scheme (models.layers.initialize)
+
+
+class Sources(Protocol):
+    """What a phase's loss may draw from; the loop provides it, seeded and resumable."""
+
+    noise: torch.Generator  # every random number of a step: label noise, GP mixing...
+
+    def real(self) -> tuple[Tensor, Tensor | None]:
+        """The next training batch (model range) and its labels (None if unconditional)."""
+
+    def latent(self, n: int) -> Tensor:
+        """n latent vectors from the configured distribution."""
+
+    def fake_labels(self, n: int) -> Tensor | None:
+        """n class labels to generate (None if unconditional)."""
+
+
+PhaseLoss = Callable[[Sources], tuple[Tensor, dict[str, Tensor]]]
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One kind of optimiser update. The loop runs each phase every `interval` steps,
+    `repeats` times in a row; only the modules of `optimizer` receive gradients."""
+
+    name: str  # "D", "D_reg", "G", ...; logs `<name>_grad_norm` in lower case
+    optimizer: str  # a key of Task.modules and of config.optim ("g" or "d")
+    loss: PhaseLoss  # (total to minimise, detached scalars to log)
+    interval: int = 1
+    repeats: int = 1
+    after_step: Callable[[], None] | None = None  # e.g. WGAN weight clipping
+
+
+@dataclass
+class Task:
+    """A family's networks and how to train them."""
+
+    networks: dict[str, nn.Module]  # saved in checkpoints under these names; "generator" samples
+    modules: dict[str, list[nn.Module]]  # optimiser key -> the networks it updates
+    phases: list[Phase]
+
+
+@dataclass(frozen=True)
+class Family:
+    """A registered model family."""
+
+    generator_options: type  # frozen dataclass of `model.g.*`
+    discriminator_options: type  # frozen dataclass of `model.d.*`
+    build: Callable[[NetworkSpec, Any, Any], dict[str, nn.Module]]  # spec, g opts, d opts
+    task: Callable[[dict[str, nn.Module], Config], Task]
+    conditionings: tuple[str, ...] = ("none",)
+    check: Callable[[Config], None] | None = None  # rules between the family and other options
+    description: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+FAMILIES: Registry[Family] = Registry("model family")
+
+
+def family_options(config: Config) -> tuple[Any, Any]:
+    """The family's typed generator and discriminator options, checked key by key."""
+    family = FAMILIES.get(config.model.name)
+    out = []
+    for net, cls in (("g", family.generator_options), ("d", family.discriminator_options)):
+        given = dict(getattr(config.model, net))
+        known = {f.name for f in dataclasses.fields(cls)}
+        for key in given:
+            if key not in known:
+                elsewhere = [
+                    name
+                    for name in FAMILIES.names()
+                    if key in _option_names(FAMILIES.get(name), net)
+                ]
+                hint = f" (it is an option of {', '.join(elsewhere)})" if elsewhere else ""
+                listed = f"its options are {', '.join(sorted(known))}" if known else "it has none"
+                raise ConfigError(
+                    f"the {config.model.name} family has no option 'model.{net}.{key}'{hint}; "
+                    + listed
+                )
+        options = from_dict(cls, given, f"model.{net}")
+        if hasattr(options, "check"):
+            options.check(f"model.{net}")
+        out.append(options)
+    if config.model.conditional not in family.conditionings:
+        raise ConfigError(
+            f"the {config.model.name} family supports model.conditional = "
+            f"{' | '.join(family.conditionings)}, not '{config.model.conditional}'"
+        )
+    if family.check is not None:
+        family.check(config)
+    return out[0], out[1]
+
+
+def _option_names(family: Family, net: str) -> set[str]:
+    cls = family.generator_options if net == "g" else family.discriminator_options
+    return {f.name for f in dataclasses.fields(cls)}

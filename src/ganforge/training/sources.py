@@ -1,0 +1,49 @@
+"""What the phases draw from: training batches, latent vectors and labels, all seeded."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from ganforge.data import BatchStream
+from ganforge.models import sample_latent
+
+
+class BatchSources:
+    """The loop's implementation of `ganforge.models.Sources`.
+
+    Every draw comes from the batch stream or the `noise` generator, both saved in checkpoints,
+    so a resumed run draws the same numbers as one never stopped.
+    """
+
+    def __init__(
+        self,
+        stream: BatchStream,
+        noise: torch.Generator,
+        latent_dim: int,
+        latent_dist: str,
+        num_classes: int,
+    ) -> None:
+        self.stream, self.noise = stream, noise
+        self.latent_dim, self.latent_dist = latent_dim, latent_dist
+        self.num_classes = num_classes  # 0: unconditional, labels are never drawn
+        self.device = stream.device
+
+    def real(self) -> tuple[Tensor, Tensor | None]:
+        images, labels = self.stream.next()
+        return images, (labels if self.num_classes else None)
+
+    def latent(self, n: int) -> Tensor:
+        return sample_latent(n, self.latent_dim, self.latent_dist, self.noise, self.device)
+
+    def fake_labels(self, n: int) -> Tensor | None:
+        if not self.num_classes:
+            return None
+        return torch.randint(self.num_classes, (n,), generator=self.noise, device=self.device)
+
+
+def fixed_labels(n: int, num_classes: int, device: torch.device) -> Tensor | None:
+    """Labels for fixed sample grids: 0, 1, ..., K-1, 0, 1, ... so each class shows up."""
+    if not num_classes:
+        return None
+    return torch.arange(n, device=device) % num_classes

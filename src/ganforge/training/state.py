@@ -1,0 +1,130 @@
+"""Everything a run needs to continue exactly: saved into and restored from checkpoints.
+
+A checkpoint holds every network and optimiser by name, the EMA, the data order, the alarm
+monitor, the best metric so far and every RNG state, so a resumed run draws the same numbers
+and, on CPU, ends bit-identical to a run that was never stopped.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from ganforge.config import to_dict
+from ganforge.errors import CheckpointError
+from ganforge.runs.checkpoints import (
+    checkpoint_name,
+    list_checkpoints,
+    newest_loadable,
+    prune_checkpoints,
+    remove_partial_writes,
+    save_checkpoint,
+)
+
+if TYPE_CHECKING:
+    from ganforge.training.loop import Trainer
+
+
+def state_dict(t: Trainer) -> dict[str, Any]:
+    rng = {"torch": torch.get_rng_state(), "noise": t.noise.get_state()}
+    if t.device.type == "cuda":
+        rng["cuda"] = torch.cuda.get_rng_state(t.device)
+    return {
+        "step": t.step,
+        "config": to_dict(t.config),
+        "data_shape": list(t.data_shape),
+        "num_classes": t.num_classes,
+        "networks": {name: net.state_dict() for name, net in t.task.networks.items()},
+        "optimizers": {key: opt.state_dict() for key, opt in t.optimizers.items()},
+        "ema": t.ema.state_dict() if t.ema else None,
+        "stream": t.stream.state_dict(),
+        "monitor": t.monitor.state_dict(),
+        "best": t.evaluation.best if t.evaluation else None,
+        "rng": rng,
+    }
+
+
+def load_state_dict(t: Trainer, state: dict[str, Any]) -> None:
+    if list(state["data_shape"]) != list(t.data_shape):
+        raise CheckpointError(
+            f"the checkpoint was trained on data of shape "
+            f"{tuple(state['data_shape'])}, not {t.data_shape}"
+        )
+    try:
+        for name, net in t.task.networks.items():
+            net.load_state_dict(state["networks"][name])
+        if t.ema is not None and state.get("ema") is not None:
+            t.ema.load_state_dict(state["ema"])
+        for key, opt in t.optimizers.items():
+            opt.load_state_dict(state["optimizers"][key])
+    except (RuntimeError, ValueError, KeyError) as err:
+        first = str(err).strip().splitlines()[0]
+        raise CheckpointError(
+            f"the checkpoint does not fit the networks this config describes ({first})"
+        ) from None
+    t.stream.load_state_dict(state["stream"])
+    t.monitor.load_state_dict(state["monitor"])
+    if t.evaluation is not None:
+        t.evaluation.best = state.get("best")
+    torch.set_rng_state(state["rng"]["torch"])
+    t.noise.set_state(state["rng"]["noise"])
+    if "cuda" in state["rng"] and t.device.type == "cuda":
+        torch.cuda.set_rng_state(state["rng"]["cuda"], t.device)
+    t.step = int(state["step"])
+
+
+def resume(t: Trainer) -> None:
+    """Continue from the newest checkpoint that loads; damaged ones are reported and skipped."""
+    folder = t.run.checkpoints_dir
+    remove_partial_writes(folder)
+    if not list_checkpoints(folder):  # killed before its first checkpoint: nothing to lose
+        t.sinks.say("the run has no checkpoint yet; starting it again from step 0")
+        t.run.truncate_metrics(0)
+        return
+    path, state = newest_loadable(folder, t.sinks.say, t.device)
+    check_same_run(state["config"], to_dict(t.config), path)
+    load_state_dict(t, state)
+    if t.step > t.config.train.steps:
+        raise CheckpointError(
+            f"{path.name} is at step {t.step}, beyond train.steps={t.config.train.steps}; "
+            f"give train.steps={t.step} or more to continue"
+        )
+    t.run.truncate_metrics(t.step)
+    t.sinks.say(f"resumed from {path.name} at step {t.step}")
+
+
+def save(t: Trainer, path: Path | None = None) -> Path:
+    """Write a checkpoint (default: step_NNNNNNN.pt) atomically and prune old ones."""
+    final = path is None
+    path = path or t.run.checkpoints_dir / checkpoint_name(t.step)
+    try:
+        save_checkpoint(path, state_dict(t))
+    except OSError as err:
+        raise CheckpointError(
+            f"could not write checkpoint {path.name} ({err.strerror or err}); training "
+            f"stopped at step {t.step} and the checkpoints already in "
+            f"{t.run.checkpoints_dir} are intact"
+        ) from None
+    if final:
+        prune_checkpoints(t.run.checkpoints_dir, t.config.train.keep_checkpoints)
+    return path
+
+
+def check_same_run(saved: dict[str, Any], current: dict[str, Any], path: Path) -> None:
+    """A checkpoint resumes only the config it was trained with (train.steps may grow)."""
+    saved = {**saved, "train": {**saved["train"], "steps": None}}
+    current = {**current, "train": {**current["train"], "steps": None}}
+    if saved != current:
+        diff = sorted(_diff(saved, current))
+        raise CheckpointError(
+            f"{path.name} was written by a different config (changed: {', '.join(diff)}); "
+            "resume with the run's own config.yaml"
+        )
+
+
+def _diff(a: Any, b: Any, prefix: str = "") -> list[str]:
+    if isinstance(a, dict) and isinstance(b, dict):
+        return [d for k in a.keys() | b.keys() for d in _diff(a.get(k), b.get(k), f"{prefix}{k}.")]
+    return [] if a == b else [prefix.rstrip(".")]
