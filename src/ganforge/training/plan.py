@@ -16,7 +16,7 @@ from ganforge.config import Config, Options, to_dict, validate
 from ganforge.data import DATASETS, check_data
 from ganforge.errors import ConfigError
 from ganforge.losses import LOSSES
-from ganforge.metrics.protocols import METRICS  # TODO(metrics registry): check_metrics
+from ganforge.metrics import check_metrics
 from ganforge.models import family_options
 from ganforge.training.optim import OPTIMIZERS
 from ganforge.training.schedule import SCHEDULES
@@ -36,8 +36,7 @@ def resolve_config(config: Config) -> Config:
     OPTIMIZERS.get(config.optim.g.name)
     OPTIMIZERS.get(config.optim.d.name)
     SCHEDULES.get(config.train.lr_decay)
-    for name in config.eval.metrics:
-        METRICS.get(name)
+    check_metrics(config.eval.metrics, config.data)
     model = dataclasses.replace(
         config.model, g=Options(to_dict(g_options)), d=Options(to_dict(d_options))
     )
