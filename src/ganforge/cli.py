@@ -66,6 +66,24 @@ def cmd_datasets(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_families(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from ganforge.models import FAMILIES
+
+    if not args.name:
+        for name in FAMILIES.names():
+            print(f"{name:<15} {FAMILIES.get(name).description}")
+        return 0
+    family = FAMILIES.get(args.name)
+    print(f"{args.name}: {family.description}")
+    print(f"model.conditional: {' | '.join(family.conditionings)}")
+    for net, cls in (("g", family.generator_options), ("d", family.discriminator_options)):
+        for f in dataclasses.fields(cls):
+            print(f"model.{net}.{f.name} = {f.default!r}")
+    return 0
+
+
 def cmd_summary(args: argparse.Namespace) -> int:
     import torch
 
@@ -177,6 +195,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_presets)
     p = sub.add_parser("datasets", help="list the datasets")
     p.set_defaults(func=cmd_datasets)
+    p = sub.add_parser("families", help="list the model families, or one family's options")
+    p.add_argument("name", nargs="?", help="a family: print its model.g/model.d options")
+    p.set_defaults(func=cmd_families)
 
     p = sub.add_parser("summary", help="layer table and parameter counts (Keras convention)")
     p.add_argument("source", metavar="PRESET|CONFIG")

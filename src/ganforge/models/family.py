@@ -18,7 +18,7 @@ from torch import Tensor, nn
 
 from ganforge.config import Config, from_dict
 from ganforge.errors import ConfigError
-from ganforge.registry import Registry
+from ganforge.registry import Registry, suggest
 
 
 @dataclass(frozen=True)
@@ -104,6 +104,10 @@ def family_options(config: Config) -> tuple[Any, Any]:
                     if key in _option_names(FAMILIES.get(name), net)
                 ]
                 hint = f" (it is an option of {', '.join(elsewhere)})" if elsewhere else ""
+                other = "d" if net == "g" else "g"
+                if not hint and key in _option_names(family, other):
+                    hint = f" (it is a model.{other} option)"
+                hint = hint or suggest(key, sorted(known))
                 listed = f"its options are {', '.join(sorted(known))}" if known else "it has none"
                 raise ConfigError(
                     f"the {config.model.name} family has no option 'model.{net}.{key}'{hint}; "
