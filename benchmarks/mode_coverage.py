@@ -23,7 +23,7 @@ from ganforge.config import load_config
 from ganforge.metrics.modes import toy_coverage
 from ganforge.runs import RunDir
 from ganforge.sampling import LoadedGenerator
-from ganforge.training import Trainer
+from ganforge.training import Trainer, resolve_config
 
 LOSSES = {
     "minimax": ["loss.name=minimax"],
@@ -56,13 +56,13 @@ PRESETS = {"toy_ring": "toy-ring", "toy_grid": "toy-grid"}
 
 def run_one(mixture: str, loss: str, steps: int | None, folder: Path) -> dict:
     overrides = LOSSES[loss] + ([f"train.steps={steps}"] if steps else [])
-    config = load_config(PRESETS[mixture], overrides)
+    config = resolve_config(load_config(PRESETS[mixture], overrides))
     run = RunDir(folder / f"{mixture}-{loss}")
     run.create(config)
     started = time.perf_counter()
     trainer = Trainer(config, run, "cpu")
     trainer.train(progress=False)
-    generator = trainer.ema.module if trainer.ema else trainer.nets.generator
+    generator = trainer.ema.module if trainer.ema else trainer.task.networks["generator"]
     points = LoadedGenerator(generator, config, (2,), trainer.step).sample(2500, seed=0)
     return {
         "mixture": mixture,

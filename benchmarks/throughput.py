@@ -26,19 +26,21 @@ import torch
 
 from ganforge.config import Config, load_config
 from ganforge.data import load_dataset, to_model_range
-from ganforge.models import build_models
-from ganforge.models.latent import sample_latent
+from ganforge.models import build_networks, sample_latent
+from ganforge.models.adversarial import Objective
+from ganforge.regularizers import clip_weights
 from ganforge.runs import RunDir
-from ganforge.training import Trainer
-from ganforge.training.objective import Objective
+from ganforge.training import Trainer, resolve_config
 from ganforge.training.optim import build_optimizer
 
 
 def plain_loop(config: Config, data: torch.Tensor, steps: int, warmup: int, device: str) -> float:
     """Median seconds per step of a hand-written loop over the same networks and objective."""
     torch.manual_seed(config.seed)
-    G, D = (net.to(device) for net in build_models(config, tuple(data.shape[1:])))
-    g_opt, d_opt = build_optimizer(G, config.optim.g), build_optimizer(D, config.optim.d)
+    nets = build_networks(config, tuple(data.shape[1:]))
+    G, D = nets["generator"].to(device), nets["discriminator"].to(device)
+    g_opt = build_optimizer(G.parameters(), config.optim.g)
+    d_opt = build_optimizer(D.parameters(), config.optim.d)
     ema = [p.detach().clone() for p in G.parameters()] if config.train.ema_decay else None
     objective = Objective.from_config(config)
     noise = torch.Generator(device).manual_seed(config.seed + 1)
@@ -66,7 +68,8 @@ def plain_loop(config: Config, data: torch.Tensor, steps: int, warmup: int, devi
             d_opt.zero_grad(set_to_none=True)
             (loss if penalty is None else loss + penalty).backward()
             d_opt.step()
-            objective.after_discriminator_update(D)
+            if objective.clip_value:
+                clip_weights(D, objective.clip_value)
         z = sample_latent(t.batch_size, m.latent_dim, m.latent_dist, noise, device)
         D.requires_grad_(False)
         g_loss = objective.spec.generator(objective.scores(D(G(z))))
@@ -133,6 +136,7 @@ def main() -> None:
             "train.checkpoint_every=0",
         ],
     )
+    config = resolve_config(config)
     data = to_model_range(load_dataset(config.data).data).to(args.device)
     seconds: dict[str, list[float]] = {"ganforge": [], "plain": []}
     for round_ in range(args.rounds):  # alternate the order: this machine's speed drifts
