@@ -9,7 +9,6 @@ of numbers and ends with bit-identical weights on CPU.
 from __future__ import annotations
 
 import itertools
-import math
 import time
 from typing import Any
 
@@ -18,11 +17,11 @@ from torch import Tensor, nn
 
 from ganforge.config import Config
 from ganforge.data import ArrayDataset, BatchStream, load_dataset, to_model_range
-from ganforge.errors import TrainingDiverged
 from ganforge.metrics.diagnostics import FailureMonitor, pairwise_diversity
 from ganforge.models import Phase, build_task, sample_latent
 from ganforge.runs import RunDir, plot_losses, save_samples
 from ganforge.training import state
+from ganforge.training.divergence import check_finite, watched
 from ganforge.training.ema import GeneratorEMA
 from ganforge.training.evaluation import TrainingEvaluation
 from ganforge.training.optim import build_optimizer
@@ -31,7 +30,6 @@ from ganforge.training.sinks import Sinks
 from ganforge.training.sources import BatchSources, fixed_labels
 
 POINT_SAMPLES = 2000  # 2-D data: points per scatter plot
-WATCHED = ("_loss", "_penalty", "_grad_norm")  # a non-finite value ending so stops training
 
 
 def grad_norm(params: list[nn.Parameter]) -> Tensor:
@@ -121,7 +119,7 @@ class Trainer:
                 self.step += 1
                 count += 1
                 if check_every_step:
-                    self._check_finite({k: v.item() for k, v in out.items() if _watched(k)})
+                    self._check_finite({k: v.item() for k, v in out.items() if watched(k)})
                 for key, value in out.items():
                     sums[key] = sums[key] + value if key in sums else value
                 done = self.step == t.steps
@@ -215,25 +213,8 @@ class Trainer:
         return pairwise_diversity(samples)
 
     def _check_finite(self, values: dict[str, Any]) -> None:
-        for key, value in values.items():
-            if _watched(key) and isinstance(value, float) and not math.isfinite(value):
-                self._diverged(key, value)
-
-    def _diverged(self, key: str, value: float) -> None:
-        side = "d" if key.startswith("d_") else "g"
-        net = "discriminator" if side == "d" else "generator"
-        what = "gradient" if key.endswith("grad_norm") else "loss"
-        lr = getattr(self.config.optim, side).lr
-        raise TrainingDiverged(
-            f"training diverged at step {self.step}: the {net}'s {what} became {value}; the "
-            f"usual cause is a learning rate that is too high (optim.{side}.lr={lr:g}); the "
-            f"checkpoints already in {self.run.checkpoints_dir} are kept"
-        )
+        check_finite(values, self.step, self.config, self.run.checkpoints_dir)
 
 
 def _every(interval: int, step: int) -> bool:
     return bool(interval) and step % interval == 0
-
-
-def _watched(key: str) -> bool:
-    return key.endswith(WATCHED)
