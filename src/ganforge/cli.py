@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ganforge.errors import GanforgeError, TrainingDiverged
+from ganforge.studies.commands import add_commands
 
 
 def _split_items(items: list[str]) -> tuple[str | None, list[str]]:
@@ -236,6 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("b", metavar="B", help="folder, .npz file or DATASET[:SPLIT]")
     _metric_options(p)
     p.set_defaults(func=cmd_fid)
+    add_commands(sub)
     return parser
 
 

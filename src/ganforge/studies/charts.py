@@ -1,0 +1,117 @@
+"""Overlaid line charts as inline SVG: one chart per quantity, one coloured line per run.
+
+Hand-written SVG keeps the report a single file with no plotting library and no network, and
+scales crisply in any browser. Long series are thinned to at most MAX_POINTS per line.
+"""
+
+from __future__ import annotations
+
+import math
+from html import escape
+
+PALETTE = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+)  # fmt: skip
+WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 560, 300, 60, 12, 28, 36
+MAX_POINTS = 400
+
+Series = dict[str, list[tuple[float, float]]]
+
+
+def color(index: int) -> str:
+    return PALETTE[index % len(PALETTE)]
+
+
+def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
+    """Round tick values (1, 2, 5 x 10^k steps) covering [low, high]."""
+    if high <= low:
+        return [low]
+    raw = (high - low) / count
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
+    first = math.ceil(low / step) * step
+    return [first + i * step for i in range(int((high - first) / step) + 1)]
+
+
+def _label(value: float) -> str:
+    return f"{value:.3g}" if abs(value) < 1e4 else f"{value:.2e}"
+
+
+def _thin(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    if len(points) <= MAX_POINTS:
+        return points
+    stride = len(points) / MAX_POINTS
+    return [points[int(i * stride)] for i in range(MAX_POINTS)] + [points[-1]]
+
+
+def line_chart(title: str, series: Series, runs: list[str], xlabel: str = "step") -> str:
+    """An SVG chart of `series` (run name -> [(x, y)]); colours follow the order of `runs`."""
+    finite = {
+        name: [(x, y) for x, y in pts if math.isfinite(y)] for name, pts in series.items() if pts
+    }
+    finite = {k: v for k, v in finite.items() if v}
+    if not finite:
+        return ""
+    xs = [x for pts in finite.values() for x, _ in pts]
+    ys = [y for pts in finite.values() for _, y in pts]
+    x0, x1 = min(xs), max(xs) if max(xs) > min(xs) else min(xs) + 1
+    y0, y1 = min(ys), max(ys)
+    if y1 == y0:
+        y0, y1 = y0 - 1, y1 + 1
+    pad = (y1 - y0) * 0.05
+    y0, y1 = y0 - pad, y1 + pad
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+
+    def sx(x: float) -> float:
+        return LEFT + (x - x0) / (x1 - x0) * plot_w
+
+    def sy(y: float) -> float:
+        return TOP + (1 - (y - y0) / (y1 - y0)) * plot_h
+
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" '
+        f'xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{escape(title)}">',
+        f'<text x="{WIDTH / 2}" y="16" text-anchor="middle" class="title">{escape(title)}</text>',
+        f'<rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" class="frame"/>',
+    ]
+    for tick in nice_ticks(y0, y1):
+        y = sy(tick)
+        parts.append(
+            f'<line x1="{LEFT}" x2="{LEFT + plot_w}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
+        )
+        parts.append(
+            f'<text x="{LEFT - 4}" y="{y + 4:.1f}" text-anchor="end">{_label(tick)}</text>'
+        )
+    for tick in nice_ticks(x0, x1):
+        x = sx(tick)
+        parts.append(
+            f'<text x="{x:.1f}" y="{TOP + plot_h + 14}" text-anchor="middle">{_label(tick)}</text>'
+        )
+    centre = LEFT + plot_w / 2
+    parts.append(
+        f'<text x="{centre}" y="{HEIGHT - 4}" text-anchor="middle">{escape(xlabel)}</text>'
+    )
+    for name, pts in finite.items():
+        stroke = color(runs.index(name)) if name in runs else "#000"
+        if len(pts) == 1:
+            x, y = pts[0]
+            parts.append(f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="3" fill="{stroke}"/>')
+            continue
+        path = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in _thin(pts))
+        parts.append(
+            f'<polyline points="{path}" fill="none" stroke="{stroke}" stroke-width="1.4">'
+            f"<title>{escape(name)}</title></polyline>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def legend(runs: list[str]) -> str:
+    """One legend for all charts (the colours are the same in every chart)."""
+    items = "".join(
+        f'<span class="key"><span class="swatch" style="background:{color(i)}"></span>'
+        f"{escape(name)}</span>"
+        for i, name in enumerate(runs)
+    )
+    return f'<div class="legend">{items}</div>'

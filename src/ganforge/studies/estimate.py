@@ -1,0 +1,127 @@
+"""`ganforge sweep --dry-run`: the runs and their estimated wall time.
+
+Each distinct architecture (model, data, loss, batch size, critic steps) is timed once for a few
+steps with the threads a job would get, in a throw-away run directory; a run's estimate is its
+step count times the median seconds per step. Start-up, sampling, checkpoints and evaluation
+are not included, so the estimate is a lower bound.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ganforge.errors import GanforgeError
+from ganforge.studies.spec import Point
+
+TIMED_STEPS = 12  # the first two are warm-up and not counted
+NOT_ARCHITECTURE = ("name", "description", "seed", "eval")
+NOT_ARCHITECTURE_TRAIN = (
+    "steps",
+    "log_every",
+    "sample_every",
+    "checkpoint_every",
+    "keep_checkpoints",
+    "tensorboard",
+    "grid_size",
+)
+
+
+def architecture_key(config: Any) -> str:
+    """What decides the time of a step: everything but names, seeds, cadence and evaluation."""
+    from ganforge.config import to_dict
+
+    data = to_dict(config)
+    for key in NOT_ARCHITECTURE:
+        data.pop(key, None)
+    for key in NOT_ARCHITECTURE_TRAIN:
+        data.get("train", {}).pop(key, None)
+    return json.dumps(data, sort_keys=True, default=str)
+
+
+def seconds_per_step(point: Point, threads: int, device: str) -> float:
+    """Median seconds per step over a short run of this point's config."""
+    import torch
+
+    from ganforge.config import load_config
+    from ganforge.training import train
+
+    timing = [
+        f"train.steps={TIMED_STEPS}",
+        "train.log_every=1",
+        "train.sample_every=0",
+        "train.checkpoint_every=0",
+        "train.tensorboard=false",
+        "eval.every=0",
+    ]
+    config = load_config(point.source, [*point.overrides, *timing])
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            run = train(config, run_dir=Path(tmp) / "timing", device=device, progress=False)
+            rows = [r for r in run.read_metrics() if r.get("step", 0) > 2 and "sec_per_step" in r]
+    finally:
+        torch.set_num_threads(previous)
+    return statistics.median(r["sec_per_step"] for r in rows)
+
+
+def estimate(points: list[Point], threads: int, device: str) -> list[dict[str, Any]]:
+    """One row per point: name, steps, seconds per step and estimated seconds (None if unknown)."""
+    from ganforge.config import load_config
+
+    timed: dict[str, float | str] = {}
+    rows = []
+    for point in points:
+        row: dict[str, Any] = {"run": point.name, "steps": None, "sec_per_step": None}
+        try:
+            config = load_config(point.source, list(point.overrides))
+            row["steps"] = config.train.steps
+            key = architecture_key(config)
+            if key not in timed:
+                try:
+                    timed[key] = seconds_per_step(point, threads, device)
+                except GanforgeError as err:
+                    timed[key] = str(err)
+            value = timed[key]
+            if isinstance(value, str):
+                row["error"] = value
+            else:
+                row["sec_per_step"] = value
+                row["seconds"] = value * config.train.steps
+        except GanforgeError as err:
+            row["error"] = str(err)
+        rows.append(row)
+    return rows
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def print_estimate(rows: list[dict[str, Any]], jobs: int, say: Any = print) -> None:
+    width = max([len(r["run"]) for r in rows] + [3])
+    say(f"{'run':<{width}}  {'steps':>7}  {'s/step':>8}  {'estimate':>9}")
+    for r in rows:
+        sps = f"{r['sec_per_step']:.4f}" if r["sec_per_step"] is not None else "?"
+        steps = r["steps"] if r["steps"] is not None else "?"
+        line = f"{r['run']:<{width}}  {steps:>7}  {sps:>8}  {format_duration(r.get('seconds')):>9}"
+        say(line + (f"  ({r['error']})" if r.get("error") else ""))
+    known = [r["seconds"] for r in rows if r.get("seconds") is not None]
+    total = sum(known)
+    # with N parallel jobs the wall time is at least the longest run and about total / N
+    wall = max(total / max(1, jobs), max(known, default=0.0))
+    say(
+        f"total {format_duration(total)} of training; about {format_duration(wall)} of wall time "
+        f"with --jobs {jobs} ({len(known)}/{len(rows)} runs timed; start-up and evaluation not "
+        "included)"
+    )

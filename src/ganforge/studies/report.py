@@ -1,0 +1,201 @@
+"""`ganforge report`: one self-contained HTML page (or a Markdown table) comparing runs.
+
+Everything is inline: sample grids as base64 data URIs, charts as SVG, a few lines of CSS and of
+JavaScript for sorting. The page makes no network request, so it can be mailed, archived or
+opened offline years later. It reads only run directory files (see rundata.py).
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from html import escape
+from pathlib import Path
+
+from ganforge.studies.charts import legend, line_chart
+from ganforge.studies.rundata import RunData, collect, metric_keys
+from ganforge.studies.table import best_values, columns, format_cell, markdown
+
+LOSS_CHARTS = (
+    ("d_loss", "discriminator loss"),
+    ("g_loss", "generator loss"),
+    ("d_real", "D(x) on real images"),
+    ("d_fake", "D(G(z)) on generated images"),
+)
+FORMATS = ("html", "md")
+STYLE = """
+body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1400px}
+h1{font-size:22px}h2{font-size:17px;margin-top:28px}
+table{border-collapse:collapse;font-size:13px}
+th,td{border:1px solid #ccc;padding:3px 7px;text-align:right;white-space:nowrap}
+th{background:#f3f3f3;cursor:pointer;user-select:none}
+th.sorted-asc::after{content:" \\25B2"}th.sorted-desc::after{content:" \\25BC"}
+td.text,td.config{text-align:left}td.best{background:#c8f0c8;font-weight:bold}
+td.published,th.published{background:#fff6d8}
+.note{color:#555;max-width:900px}
+.charts{display:flex;flex-wrap:wrap;gap:12px}
+svg.chart{background:#fff;border:1px solid #ddd;font-size:10px}
+svg .title{font-size:13px;font-weight:bold}svg .frame{fill:none;stroke:#999}
+svg .grid{stroke:#eee}
+.legend{margin:8px 0}.key{margin-right:14px;white-space:nowrap}
+.swatch{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:middle}
+.samples td{text-align:center;vertical-align:top}
+.samples img{width:180px;image-rendering:pixelated;display:block}
+"""
+SCRIPT = """
+document.querySelectorAll("table.runs").forEach(function (table) {
+  table.querySelectorAll("th").forEach(function (th, col) {
+    th.addEventListener("click", function () {
+      var asc = !th.classList.contains("sorted-asc");
+      table.querySelectorAll("th").forEach(function (h) {
+        h.classList.remove("sorted-asc", "sorted-desc");
+      });
+      th.classList.add(asc ? "sorted-asc" : "sorted-desc");
+      var body = table.tBodies[0];
+      var rows = Array.prototype.slice.call(body.rows);
+      rows.sort(function (a, b) {
+        var x = a.cells[col].getAttribute("data-v"), y = b.cells[col].getAttribute("data-v");
+        if (x === "" || y === "") { return (x === "") - (y === ""); }  // blanks last
+        var nx = Number(x), ny = Number(y);
+        var cmp = (isNaN(nx) || isNaN(ny)) ? x.localeCompare(y) : nx - ny;
+        return asc ? cmp : -cmp;
+      });
+      rows.forEach(function (r) { body.appendChild(r); });
+    });
+  });
+});
+"""
+
+
+def image_uri(path: Path) -> str:
+    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
+
+
+def chosen_samples(run: RunData) -> list[tuple[int, Path]]:
+    """First, middle and last sample grids (fewer when the run wrote fewer)."""
+    if not run.samples:
+        return []
+    picks = sorted({0, len(run.samples) // 2, len(run.samples) - 1})
+    return [run.samples[i] for i in picks]
+
+
+def table_html(runs: list[RunData]) -> str:
+    cols = columns(runs)
+    best = best_values(cols, runs)
+    head = "".join(
+        f'<th class="{c.kind}" title="{"lower" if c.better == "lower" else "higher"} is better"'
+        f">{escape(c.title)}</th>"
+        if c.better
+        else f'<th class="{c.kind}">{escape(c.title)}</th>'
+        for c in cols
+    )
+    body = []
+    for run in runs:
+        cells = []
+        for col in cols:
+            value = col.value(run)
+            numeric = isinstance(value, int | float) and not isinstance(value, bool)
+            classes = [col.kind] + (
+                ["best"] if col.title in best and value == best[col.title] else []
+            )
+            sort_value = repr(value) if numeric else format_cell(value)
+            cells.append(
+                f'<td class="{" ".join(classes)}" data-v="{escape(sort_value)}">'
+                f"{escape(format_cell(value, col.digits))}</td>"
+            )
+        body.append(f'<tr data-run="{escape(run.name)}">{"".join(cells)}</tr>')
+    return (
+        f'<table class="runs" id="runs"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
+
+
+def charts_html(runs: list[RunData]) -> str:
+    names = [r.name for r in runs]
+    charts = []
+    for key, title in LOSS_CHARTS:
+        series = {
+            r.name: [
+                (row["step"], row[key]) for row in r.rows if isinstance(row.get(key), int | float)
+            ]
+            for r in runs
+        }
+        charts.append(line_chart(title, series, names))
+    for key in metric_keys(runs):
+        charts.append(line_chart(key, {r.name: r.eval_values(key) for r in runs}, names))
+    charts = [c for c in charts if c]
+    if not charts:
+        return ""
+    return f"<h2>Curves</h2>{legend(names)}<div class='charts'>{''.join(charts)}</div>"
+
+
+def samples_html(runs: list[RunData]) -> str:
+    rows = []
+    for run in runs:
+        cells = "".join(
+            f'<td><img alt="{escape(run.name)} step {step}" src="{image_uri(path)}">'
+            f"step {step:,}</td>"
+            for step, path in chosen_samples(run)
+        )
+        rows.append(f'<tr><th class="text">{escape(run.name)}</th>{cells}</tr>')
+    if not any(run.samples for run in runs):
+        return ""
+    return (
+        "<h2>Samples (first, middle and last grid; fixed latents)</h2>"
+        f"<table class='samples'>{''.join(rows)}</table>"
+    )
+
+
+def published_html(runs: list[RunData]) -> str:
+    published = next((r.study["published"] for r in runs if (r.study or {}).get("published")), None)
+    if not published:
+        return ""
+    source = escape(str(published.get("source", "published")))
+    note = escape(str(published.get("note", "")))
+    return (
+        f"<p class='note'><b>Published numbers</b> (yellow column) are copied from {source}, "
+        f"not computed by ganforge. {note}</p>"
+    )
+
+
+def html_page(runs: list[RunData], sources: list[Path]) -> str:
+    studies = sorted({str(r.study.get("name")) for r in runs if r.study and r.study.get("name")})
+    title = "ganforge report" + (f": {', '.join(studies)}" if studies else "")
+    described = [r.study.get("description") for r in runs if r.study and r.study.get("description")]
+    stamp = time.strftime("%Y-%m-%d %H:%M")
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{escape(title)}</title><link rel='icon' href='data:,'>"
+        f"<style>{STYLE}</style></head><body>"
+        f"<h1>{escape(title)}</h1>"
+        + (f"<p class='note'>{escape(described[0])}</p>" if described else "")
+        + f"<p class='note'>{len(runs)} runs from {escape(', '.join(map(str, sources)))}; "
+        f"generated {stamp}. Click a column to sort; the best value of each metric is green. "
+        "Only config keys that differ between runs are shown.</p>"
+        + published_html(runs)
+        + table_html(runs)
+        + charts_html(runs)
+        + samples_html(runs)
+        + f"<script>{SCRIPT}</script></body></html>"
+    )
+
+
+def write_report(sources: list[Path], output: Path, fmt: str = "html") -> list[Path]:
+    """Write the report of the runs under `sources`; return the files written."""
+    from ganforge.errors import GanforgeError
+
+    if fmt not in FORMATS:
+        raise GanforgeError(f"unknown report format '{fmt}'; available: {', '.join(FORMATS)}")
+    try:
+        runs = collect(sources)
+    except FileNotFoundError as err:
+        raise GanforgeError(str(err)) from None
+    if not runs:
+        raise GanforgeError(f"no run directories (folders with config.yaml) in {sources}")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "md":
+        path = output.with_suffix(".md") if output.suffix == ".html" else output
+        path.write_text(markdown(runs))
+        return [path]
+    output.write_text(html_page(runs, sources))
+    return [output]

@@ -1,0 +1,214 @@
+"""A study: runs to compare, written as YAML and expanded into named points.
+
+```yaml
+description: what is compared and where it comes from
+base: seed000-conv                 # preset or YAML path for runs that name none
+overrides: {train.batch_size: 64}  # dotted keys applied to every run
+grid: {loss.name: [nonsaturating, lsgan], optim.d.lr: [1e-4, 2e-4]}
+seeds: [0, 1, 2]
+runs:                              # named presets/configs, each crossed with grid x seeds
+  - {name: dense, preset: seed000-dense}
+  - {name: conv, config: my.yaml, overrides: {model.width: 32}}
+eval: {metrics: [fid_domain5k, classes5k], ref: null, num_samples: null}
+published: {source: "...", metric: fid5k, note: "...", values: {dense: 53.7}}
+```
+
+Every point is named by what differs between points (`conv,loss.name=lsgan,seed=1`), so the
+name alone says which run is which in the study folder and in the report.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ganforge.errors import ConfigError
+from ganforge.registry import suggest
+
+STUDY_KEYS = ("description", "base", "overrides", "grid", "seeds", "runs", "eval", "published")
+RUN_KEYS = ("name", "preset", "config", "overrides")
+EVAL_KEYS = ("metrics", "ref", "num_samples", "inception_weights")
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    name: str
+    source: str | None  # preset name or YAML path; None: the study's base
+    overrides: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class EvalSpec:
+    metrics: tuple[str, ...] = ()
+    ref: str | None = None
+    num_samples: int | None = None
+    inception_weights: str | None = None
+
+
+@dataclass(frozen=True)
+class Study:
+    name: str
+    description: str = ""
+    base: str | None = None
+    overrides: tuple[str, ...] = ()
+    grid: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+    seeds: tuple[int, ...] | None = None
+    runs: tuple[RunSpec, ...] = ()
+    eval: EvalSpec = field(default_factory=EvalSpec)
+    published: dict[str, Any] | None = None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False)  # as written, for the record
+
+
+@dataclass(frozen=True)
+class Point:
+    """One run of a study: where its config comes from and the overrides that make it."""
+
+    name: str
+    source: str | None
+    overrides: tuple[str, ...]
+
+
+def study_names() -> list[str]:
+    """Studies shipped in ganforge/studies/configs."""
+    folder = resources.files("ganforge.studies") / "configs"
+    return sorted(p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def load_study(source: str | Path) -> Study:
+    """A shipped study name or a YAML path -> Study (relative config paths resolved)."""
+    path = Path(source)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        try:
+            text = path.read_text()
+        except FileNotFoundError:
+            raise ConfigError(f"study file '{path}' does not exist") from None
+        return parse_study(path.stem, text, folder=path.resolve().parent)
+    if str(source) not in study_names():
+        names = study_names()
+        raise ConfigError(
+            f"unknown study '{source}'{suggest(str(source), names)}; available: {', '.join(names)}"
+        )
+    text = (resources.files("ganforge.studies") / "configs" / f"{source}.yaml").read_text()
+    return parse_study(str(source), text, folder=None)
+
+
+def parse_study(name: str, text: str, folder: Path | None) -> Study:
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as err:
+        raise ConfigError(f"study '{name}' is not valid YAML: {err}") from None
+    _known(data, STUDY_KEYS, f"study '{name}'")
+    grid = data.get("grid") or {}
+    for key, values in grid.items():
+        if not isinstance(values, list) or not values:
+            raise ConfigError(f"study grid '{key}' must be a non-empty list of values")
+    seeds = data.get("seeds")
+    if seeds is not None and (not isinstance(seeds, list) or not seeds):
+        raise ConfigError("study 'seeds' must be a non-empty list of integers")
+    runs = tuple(_run_spec(item, i, folder) for i, item in enumerate(data.get("runs") or []))
+    names = [r.name for r in runs]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"study '{name}' names two runs the same: {', '.join(names)}")
+    ev = data.get("eval") or {}
+    _known(ev, EVAL_KEYS, "study eval")
+    return Study(
+        name=name,
+        description=str(data.get("description", "")),
+        base=_source_path(data.get("base"), folder),
+        overrides=as_overrides(data.get("overrides") or {}),
+        grid=tuple((k, tuple(v)) for k, v in grid.items()),
+        seeds=tuple(int(s) for s in seeds) if seeds else None,
+        runs=runs,
+        eval=EvalSpec(
+            metrics=tuple(ev.get("metrics") or ()),
+            ref=ev.get("ref"),
+            num_samples=ev.get("num_samples"),
+            inception_weights=ev.get("inception_weights"),
+        ),
+        published=data.get("published"),
+        raw=data,
+    )
+
+
+def expand(study: Study, extra: list[str] | tuple[str, ...] = ()) -> list[Point]:
+    """All points of the study: runs x grid x seeds, each with its full override list.
+
+    `extra` (the command line's `--steps` and `key=value`) applies to every point last.
+    """
+    runs = study.runs or (RunSpec(name="", source=None),)
+    keys = [k for k, _ in study.grid]
+    combos = list(itertools.product(*(values for _, values in study.grid)))
+    seeds: tuple[int | None, ...] = study.seeds or (None,)
+    points = []
+    for run, combo, seed in itertools.product(runs, combos, seeds):
+        parts = [run.name] if len(runs) > 1 else []
+        parts += [
+            f"{k}={format_value(v)}"
+            for (k, values), v in zip(study.grid, combo, strict=True)
+            if len(values) > 1
+        ]
+        if len(seeds) > 1:
+            parts.append(f"seed={seed}")
+        overrides = [*study.overrides, *run.overrides]
+        overrides += [f"{k}={format_value(v)}" for k, v in zip(keys, combo, strict=True)]
+        if seed is not None:
+            overrides.append(f"seed={seed}")
+        name = safe_name(",".join(p for p in parts if p) or run.name or "run")
+        points.append(Point(name, run.source or study.base, (*overrides, *extra)))
+    return points
+
+
+def format_value(value: Any) -> str:
+    """A grid value as it appears in an override and in a run name (strings unquoted)."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(",", ":"))
+
+
+def as_overrides(mapping: dict[str, Any]) -> tuple[str, ...]:
+    """{"train.steps": 10} -> ("train.steps=10",), as typed on the command line."""
+    if not isinstance(mapping, dict):
+        raise ConfigError("study 'overrides' must map dotted keys to values")
+    return tuple(f"{k}={format_value(v)}" for k, v in mapping.items())
+
+
+def safe_name(name: str) -> str:
+    """A run name usable as a folder name: no path separators."""
+    return name.replace("/", "_").replace("\\", "_")
+
+
+def _run_spec(item: Any, index: int, folder: Path | None) -> RunSpec:
+    if isinstance(item, str):
+        return RunSpec(name=item, source=item)
+    if not isinstance(item, dict):
+        raise ConfigError(f"study run {index + 1} must be a preset name or a mapping")
+    _known(item, RUN_KEYS, f"study run {index + 1}")
+    if "preset" in item and "config" in item:
+        raise ConfigError(f"study run {index + 1} gives both 'preset' and 'config'")
+    source = item.get("preset") or _source_path(item.get("config"), folder)
+    name = item.get("name") or (Path(source).stem if source else f"run{index + 1}")
+    return RunSpec(
+        name=str(name), source=source, overrides=as_overrides(item.get("overrides") or {})
+    )
+
+
+def _source_path(source: str | None, folder: Path | None) -> str | None:
+    """YAML paths in a study file are relative to that file; preset names stay names."""
+    if source is None or folder is None or not str(source).endswith((".yaml", ".yml")):
+        return source
+    path = Path(source)
+    return str(path if path.is_absolute() else folder / path)
+
+
+def _known(data: Any, keys: tuple[str, ...], where: str) -> None:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where} must be a mapping")
+    for key in data:
+        if key not in keys:
+            raise ConfigError(f"unknown key '{key}' in {where}{suggest(str(key), keys)}")

@@ -1,0 +1,89 @@
+"""One sweep point in its own process: `python -m ganforge.studies.worker JOB.json`.
+
+A separate process per run keeps a crash, a divergence or a kill confined to that run, and lets
+the parent give each child its share of the cores (`torch.set_num_threads`) before torch starts
+any thread pool. The job file says what to do; the result file (written atomically) says what
+happened in one sentence, so the parent never has to parse logs.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+EXIT_CODES = {"ok": 0, "failed": 2, "diverged": 3, "crashed": 1}
+
+
+def run_job(job: dict[str, Any]) -> dict[str, Any]:
+    """Train (or resume) one run, then evaluate it; return {"status", "error", ...}."""
+    import torch
+
+    from ganforge.errors import GanforgeError, TrainingDiverged
+
+    torch.set_num_threads(int(job["threads"]))
+    started = time.perf_counter()
+    result: dict[str, Any] = {"status": "ok", "error": None, "threads": torch.get_num_threads()}
+    try:
+        _train(job)
+        if job["eval"]["metrics"]:
+            result["eval"] = _evaluate(job)
+    except TrainingDiverged as err:
+        result.update(status="diverged", error=str(err))
+    except GanforgeError as err:
+        result.update(status="failed", error=str(err))
+    except Exception as err:  # a bug: the sentence plus the traceback in the job's log
+        traceback.print_exc()
+        result.update(status="crashed", error=f"{type(err).__name__}: {err}")
+    result["seconds"] = round(time.perf_counter() - started, 2)
+    return result
+
+
+def _train(job: dict[str, Any]) -> None:
+    from ganforge.config import load_config
+    from ganforge.training import resume, train
+
+    run_dir = Path(job["run_dir"])
+    if job["action"] == "new":
+        config = load_config(job["source"], list(job["overrides"]))
+        train(config, run_dir=run_dir, device=job["device"], progress=False)
+    elif job["action"] == "resume":
+        resume(run_dir, device=job["device"], progress=False, steps=job["steps"])
+
+
+def _evaluate(job: dict[str, Any]) -> dict[str, Any]:
+    from ganforge.metrics.run_eval import evaluate_source
+
+    ev = job["eval"]
+    return evaluate_source(
+        job["run_dir"],
+        list(ev["metrics"]),
+        ref=ev.get("ref"),
+        num_samples=ev.get("num_samples"),
+        inception_weights=ev.get("inception_weights"),
+        device=job["device"],
+    )
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    from ganforge.storage import atomic_write
+
+    atomic_write(path, lambda f: f.write(json.dumps(data, default=str).encode()))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    job_path = Path(args[0])
+    job = json.loads(job_path.read_text())
+    result = run_job(job)
+    write_json(Path(job["result"]), result)
+    if result["error"]:
+        print(f"error: {result['error']}", file=sys.stderr)
+    return EXIT_CODES[result["status"]]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
