@@ -31,7 +31,11 @@ TINY = [
 
 
 TINY_DCGAN = ["model.g.hidden=[8]", "model.g.project_channels=8", "model.d.hidden=[8,8]"]
-TINY_NETS = {"dcgan": TINY_DCGAN, "mlp": ["model.g.hidden=[16]", "model.d.hidden=[16]"]}
+TINY_NETS = {
+    "dcgan": TINY_DCGAN,
+    "mlp": ["model.g.hidden=[16]", "model.d.hidden=[16]"],
+    "stylegan": ["model.g.mapping_layers=2"],
+}
 
 
 def resolved(*overrides: str, source: str | None = None):

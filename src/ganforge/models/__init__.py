@@ -15,7 +15,7 @@ from typing import Any
 from torch import nn
 
 from ganforge.config import Config
-from ganforge.models import adversarial, dcgan, mlp
+from ganforge.models import adversarial, dcgan, mlp, stylegan
 from ganforge.models.family import (
     FAMILIES,
     Family,
@@ -65,6 +65,18 @@ FAMILIES.add(
         conditionings=("none", "concat"),
         check=adversarial.check,
         description="strided convolutions and batch norm (DCGAN, Keras 'DCGAN'/'WGAN', cDCGAN)",
+    ),
+)
+FAMILIES.add(
+    "stylegan",
+    Family(
+        stylegan.GeneratorOptions,
+        stylegan.DiscriminatorOptions,
+        stylegan.build,
+        stylegan.stylegan_task,
+        conditionings=stylegan.CONDITIONINGS,
+        check=stylegan.check,
+        description=stylegan.DESCRIPTION,
     ),
 )
 

@@ -1,0 +1,155 @@
+"""How StyleGAN2 trains, as phases (stylegan2-ada-pytorch `training/loss.py`, our way):
+
+- `D`: any registered loss (the paper's is logistic non-saturating) on real and fake batches;
+- `D_reg`: the R1 (or gradient) penalty every `loss.reg_every` steps, scaled by the interval;
+- `G`: the generator's loss;
+- `G_reg`: path-length regularisation every `model.g.pl_every` steps, scaled by the interval,
+  when `model.g.pl_weight` > 0.
+
+Every generated batch mixes two latents with probability `model.g.style_mixing`, switching
+from one w to the other at a random layer. All randomness comes from `Sources`, so a resumed
+run draws the same numbers.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+
+from ganforge.config import Config
+from ganforge.errors import ConfigError
+from ganforge.models.adversarial import Objective
+from ganforge.models.adversarial import check as adversarial_check
+from ganforge.models.family import Phase, Sources, Task
+from ganforge.models.stylegan.generator import Generator
+from ganforge.models.stylegan.layers import EqualConv2d, EqualLinear
+
+
+class PathLengthMean(nn.Module):
+    """The running mean path length: task state kept as a network so checkpoints hold it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.zeros([]))
+
+
+def mixed_styles(G: Generator, z: Tensor, y: Tensor | None, src: Sources, prob: float) -> Tensor:
+    """Per-layer styles (B, num_ws, w_dim); with probability `prob` the layers from a random
+    cutoff on take the w of a second latent (style mixing regularisation)."""
+    ws = G.mapping(z, y).unsqueeze(1).repeat(1, G.num_ws, 1)
+    if prob > 0 and G.num_ws > 1:
+        draw = torch.rand([], generator=src.noise, device=z.device).item()
+        cutoff = int(torch.randint(1, G.num_ws, [], generator=src.noise, device=z.device))
+        if draw < prob:
+            other = G.mapping(src.latent(z.shape[0]), y, update_w_avg=False)
+            ws = torch.cat([ws[:, :cutoff], other.unsqueeze(1).expand_as(ws[:, cutoff:])], 1)
+    return ws
+
+
+def path_length_penalty(
+    G: Generator, ws: Tensor, state: PathLengthMean, decay: float, noise: torch.Generator
+) -> Tensor:
+    """E[(||J_w^T n||_2 - a)^2] with n random image-space noise and a the running mean length."""
+    img = G.synthesize(ws)  # (B, C, H, W)
+    pl_noise = torch.randn(img.shape, generator=noise, device=img.device) / math.sqrt(
+        img.shape[2] * img.shape[3]
+    )
+    (grads,) = torch.autograd.grad((img * pl_noise).sum(), ws, create_graph=True)
+    lengths = grads.square().sum(dim=2).mean(dim=1).sqrt()  # (B,)
+    mean = state.mean.lerp(lengths.mean(), decay)
+    state.mean.copy_(mean.detach())
+    return (lengths - mean).square().mean()
+
+
+@torch.no_grad()
+def clip_effective_weights(D: nn.Module, value: float) -> None:
+    """WGAN weight clipping of the weights D computes with: equalised learning rate stores them
+    divided by their gain, so the stored bound is value / gain."""
+    for layer in D.modules():
+        if isinstance(layer, EqualLinear | EqualConv2d):
+            layer.weight.clamp_(-value / layer.weight_gain, value / layer.weight_gain)
+            if layer.bias is not None:
+                gain = getattr(layer, "bias_gain", 1.0)
+                layer.bias.clamp_(-value / gain, value / gain)
+
+
+def check(config: Config) -> None:
+    """The loss options as for every adversarial family; D sees real and fake separately."""
+    adversarial_check(config)
+    if config.train.mixed_batches:
+        raise ConfigError(
+            "the stylegan family runs D on real and fake batches separately (it has no batch "
+            "norm); set train.mixed_batches=false"
+        )
+
+
+def stylegan_task(networks: dict[str, nn.Module], config: Config) -> Task:
+    """Phases D (n_critic times), lazy D_reg, G and lazy G_reg (path length)."""
+    G, D = networks["generator"], networks["discriminator"]
+    assert isinstance(G, Generator)
+    objective, options = Objective.from_config(config), config.model.g
+    every, mixing = config.loss.reg_every, options.style_mixing
+    lazy = every > 1
+
+    def generate(src: Sources, n: int, y: Tensor | None) -> Tensor:
+        return G.synthesize(mixed_styles(G, src.latent(n), y, src, mixing))
+
+    def d_loss(src: Sources) -> tuple[Tensor, dict[str, Tensor]]:
+        real, y = src.real()
+        with torch.no_grad():
+            fake = generate(src, real.shape[0], y)
+        raw_real, raw_fake = D(real, y), D(fake, y)
+        real_target, fake_target = objective.targets(real.shape[0], real.device, src.noise)
+        loss = objective.spec.discriminator(
+            objective.scores(raw_real), objective.scores(raw_fake), real_target, fake_target
+        )
+        logs = {
+            "d_loss": loss.detach(),
+            "d_real": objective.shown(raw_real).mean().detach(),
+            "d_fake": objective.shown(raw_fake).mean().detach(),
+        }
+        threshold = objective.spec.decision_threshold
+        if threshold is not None:
+            logs["d_acc_real"] = (objective.scores(raw_real) > threshold).float().mean().detach()
+            logs["d_acc_fake"] = (objective.scores(raw_fake) <= threshold).float().mean().detach()
+        penalty = None if lazy else objective.penalty(D, real, fake, y, src.noise)
+        if penalty is None:
+            return loss, logs
+        return loss + penalty, {**logs, "d_penalty": penalty.detach()}
+
+    def d_reg_loss(src: Sources) -> tuple[Tensor, dict[str, Tensor]]:
+        real, y = src.real()
+        with torch.no_grad():
+            fake = generate(src, real.shape[0], y)
+        penalty = objective.penalty(D, real, fake, y, src.noise, scale=float(every))
+        return penalty, {"d_penalty": penalty.detach() / every}
+
+    def g_loss(src: Sources) -> tuple[Tensor, dict[str, Tensor]]:
+        n = config.train.batch_size
+        y = src.fake_labels(n)
+        loss = objective.spec.generator(objective.scores(D(generate(src, n, y), y)))
+        return loss, {"g_loss": loss.detach()}
+
+    clip = (
+        (lambda: clip_effective_weights(D, objective.clip_value)) if objective.clip_value else None
+    )
+    phases = [Phase("D", "d", d_loss, repeats=config.train.n_critic, after_step=clip)]
+    if lazy and (config.loss.r1_gamma or config.loss.gp_weight):
+        phases.append(Phase("D_reg", "d", d_reg_loss, interval=every))
+    phases.append(Phase("G", "g", g_loss))
+    if options.pl_weight > 0:
+        state = PathLengthMean()
+        networks = {**networks, "path_length": state}
+        scale = options.pl_weight * options.pl_every
+
+        def g_reg_loss(src: Sources) -> tuple[Tensor, dict[str, Tensor]]:
+            n = max(1, config.train.batch_size // options.pl_batch_shrink)
+            y = src.fake_labels(n)
+            ws = mixed_styles(G, src.latent(n), y, src, mixing)
+            penalty = path_length_penalty(G, ws, state, options.pl_decay, src.noise)
+            return penalty * scale, {"g_pl_penalty": penalty.detach()}
+
+        phases.append(Phase("G_reg", "g", g_reg_loss, interval=options.pl_every))
+    return Task(networks=networks, modules={"g": [G], "d": [D]}, phases=phases)
