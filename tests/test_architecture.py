@@ -46,7 +46,7 @@ def test_imports_go_one_way():
         (["model.d.upsample=nearest"], r"'model.d.upsample' \(it is a model.g option\)"),
         (["model.g.upsample=bilinear"], r"'model.g.upsample' must be one of transposed, nearest"),
         (["model.g.dropout=1.5"], r"'model.g.dropout' must be in \[0, 1\)"),
-        (["model.conditional=projection"], "supports model.conditional = none | concat"),
+        (["model.conditional=film"], "supports model.conditional = none | concat | projection"),
         (["model.conditional=concat", "data.name=celeba"], "celeba dataset has none"),
         (["eval.metrics=[modes2.5k]", "eval.every=10"], "modes2.5k metric needs"),
         (["data.path=mnist_test.npz"], "does not read it; set data.name=npz"),

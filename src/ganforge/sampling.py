@@ -13,7 +13,7 @@ from torch import nn
 
 from ganforge.config import Config, config_from_dict
 from ganforge.data import to_pixels
-from ganforge.errors import CheckpointError
+from ganforge.errors import CheckpointError, GanforgeError
 from ganforge.models import build_generator
 from ganforge.models.latent import sample_latent
 from ganforge.runs import RunDir, save_samples
@@ -34,11 +34,29 @@ class LoadedGenerator:
             return None
         return torch.arange(start, start + n, device=device) % self.num_classes
 
+    def check_class(self, label: int) -> None:
+        """Refuse a class the generator was not trained with, in one sentence."""
+        if not self.num_classes:
+            raise GanforgeError("this generator is unconditional; --class needs model.conditional")
+        if not 0 <= label < self.num_classes:
+            raise GanforgeError(
+                f"class {label} is out of range: the generator has classes "
+                f"0 to {self.num_classes - 1}"
+            )
+
     @torch.no_grad()
     def batches(
-        self, n: int, seed: int = 0, batch_size: int = 500, device: torch.device | str = "cpu"
+        self,
+        n: int,
+        seed: int = 0,
+        batch_size: int = 500,
+        device: torch.device | str = "cpu",
+        label: int | None = None,
     ) -> Iterator[torch.Tensor]:
-        """n samples in the data's range, in batches, from one seeded latent stream."""
+        """n samples in the data's range, in batches, from one seeded latent stream; all of
+        class `label` if given, else classes 0, 1, ... in turn."""
+        if label is not None:
+            self.check_class(label)
         device = torch.device(device)
         self.generator.to(device).eval()
         gen = torch.Generator(device).manual_seed(seed)
@@ -46,12 +64,35 @@ class LoadedGenerator:
         for start in range(0, n, batch_size):
             count = min(batch_size, n - start)
             z = sample_latent(count, model.latent_dim, model.latent_dist, gen, device)
-            yield self.generator(z, self.labels(start, count, device))
+            y = self.labels(start, count, device)
+            yield self.generator(z, y if label is None else torch.full_like(y, label))
 
     def sample(
-        self, n: int, seed: int = 0, batch_size: int = 500, device: torch.device | str = "cpu"
+        self,
+        n: int,
+        seed: int = 0,
+        batch_size: int = 500,
+        device: torch.device | str = "cpu",
+        label: int | None = None,
     ) -> torch.Tensor:
-        return torch.cat([b.cpu() for b in self.batches(n, seed, batch_size, device)])
+        return torch.cat([b.cpu() for b in self.batches(n, seed, batch_size, device, label)])
+
+    @torch.no_grad()
+    def class_grid(self, seed: int = 0, device: torch.device | str = "cpu") -> torch.Tensor:
+        """K x K samples: row k is class k, column j the same latent z_j in every row."""
+        if not self.num_classes:
+            raise GanforgeError("this generator is unconditional; --class-grid needs labels")
+        if self.num_classes > 32:
+            raise GanforgeError(
+                f"a class grid has K x K images and this generator has {self.num_classes} "
+                "classes; draw classes one at a time with --class"
+            )
+        k, model, device = self.num_classes, self.config.model, torch.device(device)
+        self.generator.to(device).eval()
+        gen = torch.Generator(device).manual_seed(seed)
+        z = sample_latent(k, model.latent_dim, model.latent_dist, gen, device)  # (K, latent)
+        y = torch.arange(k, device=device).repeat_interleave(k)  # 0 x K, 1 x K, ...
+        return self.generator(z.repeat(k, 1), y).cpu()  # (K * K, *data_shape), row-major
 
     def sample_pixels(
         self, n: int, seed: int = 0, batch_size: int = 500, device: torch.device | str = "cpu"

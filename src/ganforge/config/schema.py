@@ -32,7 +32,9 @@ class ModelConfig:
     latent_dist: Literal["gaussian", "uniform"] = "gaussian"  # uniform is on [-1, 1]
     width: int = 64  # base width used when hidden sizes are derived from the resolution
     init: Literal["default", "dcgan", "glorot"] = "dcgan"  # PyTorch | N(0, 0.02) | Keras Glorot
-    conditional: str = "none"  # none | concat (labels into both networks); families list theirs
+    # none | concat (cGAN) | projection (D projection, G conditional batch norm) | acgan
+    # (auxiliary classifier, loss.aux_weight); `ganforge families` lists what each family has
+    conditional: str = "none"
     # the family's own generator and discriminator options: `ganforge families NAME` lists
     # them; an option the family does not have is refused
     g: Options = field(default_factory=Options)
@@ -48,6 +50,7 @@ class LossConfig:
     label_smoothing: float = 0.0  # one-sided: real targets become 1 - label_smoothing
     label_noise: float = 0.0  # probability of flipping each discriminator target
     reg_every: int = 1  # apply gp/r1 every k steps, scaled by k (lazy regularisation, StyleGAN2)
+    aux_weight: float = 1.0  # ACGAN (model.conditional=acgan): weight of the class cross-entropy
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,7 @@ class TrainConfig:
     batch_size: int = 64
     n_critic: int = 1  # discriminator updates per generator update
     mixed_batches: bool = False  # one D pass on real+fake together instead of two separate ones
+    augment: str | None = None  # DiffAugment on real and fake images: "color,translation,cutout"
     ema_decay: float | None = None  # generator EMA, e.g. 0.999; None disables it
     ema_start: int = 0  # step after which the EMA starts averaging
     lr_decay: str = "none"  # none | linear | cosine: both learning rates decay to 0 by the end

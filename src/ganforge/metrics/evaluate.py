@@ -68,9 +68,11 @@ class Evaluator:
     def higher_is_better(self, name: str) -> bool:
         return self.specs[name].higher_is_better
 
-    def __call__(self, samples: Tensor) -> dict[str, float]:
-        """Score generated samples: images in [-1, 1] or uint8 (N, C, H, W), or points (N, D)."""
+    def __call__(self, samples: Tensor, labels: Tensor | None = None) -> dict[str, float]:
+        """Score generated samples: images in [-1, 1] or uint8 (N, C, H, W), or points (N, D);
+        `labels` (N,) are the classes a conditional generator was asked for."""
         shared = _Shared(self, samples)
+        shared.requested = labels
         results: dict[str, float] = {}
         for name, spec in self.specs.items():
             values = spec.kind.score(Inputs(shared, spec))
@@ -120,6 +122,7 @@ class _Shared:
     def __init__(self, evaluator: Evaluator, samples: Tensor) -> None:
         self.evaluator = evaluator
         self.samples = samples
+        self.requested: Tensor | None = None  # classes asked of a conditional generator
         self._pixels: Tensor | None = None
         self.features: dict[str, Features] = {}
 
@@ -171,6 +174,16 @@ class Inputs:
     def labels(self) -> Tensor:
         """The class labels of the run's dataset."""
         return self._evaluator.labels()
+
+    def requested_labels(self) -> Tensor:
+        """The classes the first `count` samples were generated for (conditional runs)."""
+        labels = self._shared.requested
+        if labels is None:
+            raise GanforgeError(
+                f"the {self.spec.kind.name} metric needs a conditional generator "
+                "(model.conditional) and the labels it was asked for"
+            )
+        return labels[: self.count]
 
     def classifier(self, cfg: DataConfig) -> tuple[ClassifierExtractor, float]:
         """The domain classifier of another dataset (Stacked MNIST's digits) and its accuracy."""

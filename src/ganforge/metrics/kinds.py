@@ -61,6 +61,16 @@ def classes(x: Inputs) -> dict[str, float]:
     return {"": kl, "covered": float(covered)}
 
 
+@metric("accuracy", extractor="domain", higher_is_better=True)
+def accuracy(x: Inputs) -> dict[str, float]:
+    """Domain classifier's accuracy on the classes a conditional generator was asked for"""
+    predicted = x.features().logits.argmax(1).cpu()
+    requested = x.requested_labels().cpu()
+    if len(requested) != len(predicted):
+        raise ValueError(f"{len(predicted)} samples but {len(requested)} requested labels")
+    return {"": (predicted == requested.long()).float().mean().item()}
+
+
 MODE_DATA = Needs(
     "2-D mixture points (toy_ring, toy_grid) or stacked_mnist",
     lambda cfg, shape: cfg.name in TOY_MIXTURES or cfg.name == "stacked_mnist",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import torch
+
 from ganforge.metrics.evaluate import Evaluator
 from ganforge.metrics.features import InceptionExtractor
 from ganforge.metrics.reference import parse_reference, reference_features
@@ -47,7 +49,8 @@ def evaluate_source(
     )
     # images are quantised batch by batch (50k float images would not fit in memory)
     draw = loaded.sample_pixels if len(loaded.data_shape) == 3 else loaded.sample
-    results = evaluator(draw(evaluator.num_samples, seed=seed, device=dev))
+    n = evaluator.num_samples
+    results = evaluator(draw(n, seed=seed, device=dev), loaded.labels(0, n, torch.device("cpu")))
     row = {
         "step": loaded.step,
         "kind": "eval",

@@ -15,7 +15,7 @@ from typing import Any
 from torch import nn
 
 from ganforge.config import Config
-from ganforge.models import adversarial, dcgan, mlp, stylegan
+from ganforge.models import adversarial, conditional, dcgan, mlp, resnet, stylegan
 from ganforge.models.family import (
     FAMILIES,
     Family,
@@ -26,18 +26,26 @@ from ganforge.models.family import (
     family_options,
 )
 from ganforge.models.latent import sample_latent
-from ganforge.models.layers import initialize
+from ganforge.models.layers import initialize, spectral_normalize
 
 
 def generator_and_discriminator(generator: type[nn.Module], discriminator: type[nn.Module]):  # noqa: ANN201
-    """`Family.build` for families made of one generator and one discriminator class."""
+    """`Family.build` for families made of one generator and one discriminator class.
+
+    Schemes beyond cGAN concatenation reach the networks as a `conditioning=` keyword, and
+    `model.d.spectral_norm`, where the family has it, normalises D after initialisation.
+    """
 
     def build(spec: NetworkSpec, g_options: Any, d_options: Any) -> dict[str, nn.Module]:
         common = dict(data_shape=spec.data_shape, num_classes=spec.num_classes, width=spec.width)
+        if spec.conditional not in ("none", "concat"):
+            common["conditioning"] = spec.conditional
         G = generator(latent_dim=spec.latent_dim, options=g_options, **common)
         initialize(G, spec.init)  # before D is built: the global RNG order is part of a seed
         D = discriminator(options=d_options, **common)
         initialize(D, spec.init)
+        if getattr(d_options, "spectral_norm", False):
+            spectral_normalize(D)
         return {"generator": G, "discriminator": D}
 
     return build
@@ -49,9 +57,9 @@ FAMILIES.add(
         mlp.GeneratorOptions,
         mlp.DiscriminatorOptions,
         generator_and_discriminator(mlp.Generator, mlp.Discriminator),
-        adversarial.adversarial_task,
-        conditionings=("none", "concat"),
-        check=adversarial.check,
+        conditional.task,
+        conditionings=conditional.SCHEMES,
+        check=conditional.check,
         description="dense layers (vanilla GAN, Keras 'GAN', cGAN, 2-D toy data)",
     ),
 )
@@ -61,10 +69,22 @@ FAMILIES.add(
         dcgan.GeneratorOptions,
         dcgan.DiscriminatorOptions,
         generator_and_discriminator(dcgan.Generator, dcgan.Discriminator),
-        adversarial.adversarial_task,
-        conditionings=("none", "concat"),
-        check=adversarial.check,
+        conditional.task,
+        conditionings=conditional.SCHEMES,
+        check=conditional.check,
         description="strided convolutions and batch norm (DCGAN, Keras 'DCGAN'/'WGAN', cDCGAN)",
+    ),
+)
+FAMILIES.add(
+    "resnet",
+    Family(
+        resnet.GeneratorOptions,
+        resnet.DiscriminatorOptions,
+        generator_and_discriminator(resnet.Generator, resnet.Discriminator),
+        conditional.task,
+        conditionings=conditional.SCHEMES,
+        check=conditional.check,
+        description="32x32 SNGAN/WGAN-GP residual networks (Mimicry sngan_32, cGAN-PD)",
     ),
 )
 FAMILIES.add(
@@ -89,6 +109,7 @@ def network_spec(config: Config, data_shape: tuple[int, ...], num_classes: int) 
         num_classes=num_classes if conditional else 0,
         width=config.model.width,
         init=config.model.init,
+        conditional=config.model.conditional if conditional else "none",
     )
 
 

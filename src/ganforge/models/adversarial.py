@@ -1,13 +1,17 @@
 """The standard adversarial task: one generator, one discriminator, a loss pair from LOSSES.
 
-The `mlp` and `dcgan` families train with it; a family with other needs writes its own task.
+The `mlp`, `dcgan` and `resnet` families train with it (ACGAN: `conditional.acgan_task`); a
+family with other needs writes its own task.
 Phases: `D` (train.n_critic times per step), `D_reg` (only with loss.reg_every > 1: the
 gradient penalties every k steps, scaled by k, as StyleGAN2's lazy regularisation) and `G`.
 With loss.reg_every=1 the penalties are part of `D`, as the WGAN-GP and R1 papers do it.
+With train.augment, D sees DiffAugment's T(x) of real and fake images in all three phases, and
+the penalties are taken on the images D saw.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -16,7 +20,8 @@ from torch import Tensor, nn
 from ganforge.config import Config
 from ganforge.errors import ConfigError
 from ganforge.losses import LOSSES, LossSpec
-from ganforge.models.family import Phase, Sources, Task
+from ganforge.models.augment import diff_augment, parse_policy
+from ganforge.models.family import Phase, PhaseLoss, Sources, Task
 from ganforge.regularizers import clip_weights, gradient_penalty, r1_penalty
 
 
@@ -106,6 +111,44 @@ def check(config: Config) -> None:
             f"label smoothing and label noise change real/fake targets, which the {loss.name} "
             "loss does not have; set them to 0"
         )
+    parse_policy(config.train.augment)
+
+
+def discriminate(
+    D: nn.Module, real: Tensor, fake: Tensor, y: Tensor | None, mixed: bool
+) -> tuple[Tensor, Tensor]:
+    """D's raw scores of a real and a fake batch that share the labels y."""
+    if mixed:  # one pass: batch norm sees real and fake together (the original GAN code)
+        both_y = None if y is None else torch.cat([y, y])
+        raw_real, raw_fake = D(torch.cat([real, fake]), both_y).chunk(2)
+        return raw_real, raw_fake
+    return D(real, y), D(fake, y)  # separate passes per batch (seed 001 sec. 3.2.7)
+
+
+def d_logs(
+    objective: Objective, loss: Tensor, raw_real: Tensor, raw_fake: Tensor, penalty: Tensor | None
+) -> dict[str, Tensor]:
+    """What the D phase logs: its loss, D(x), D(G(z)), the penalty and, where defined, accuracy."""
+    logs = {
+        "d_loss": loss.detach(),
+        "d_real": objective.shown(raw_real).mean().detach(),
+        "d_fake": objective.shown(raw_fake).mean().detach(),
+    }
+    if penalty is not None:
+        logs["d_penalty"] = penalty.detach()
+    threshold = objective.spec.decision_threshold
+    if threshold is not None:
+        logs["d_acc_real"] = (objective.scores(raw_real) > threshold).float().mean().detach()
+        logs["d_acc_fake"] = (objective.scores(raw_fake) <= threshold).float().mean().detach()
+    return logs
+
+
+def augmenter(config: Config) -> Callable[[Tensor, Sources], Tensor]:
+    """What D sees of an image batch: the batch itself, or its DiffAugment (train.augment)."""
+    augment = diff_augment(config.train.augment)
+    if augment is None:
+        return lambda x, src: x
+    return lambda x, src: augment(x, src.noise)
 
 
 def adversarial_task(networks: dict[str, nn.Module], config: Config) -> Task:
@@ -114,51 +157,56 @@ def adversarial_task(networks: dict[str, nn.Module], config: Config) -> Task:
     objective = Objective.from_config(config)
     mixed, every = config.train.mixed_batches, config.loss.reg_every
     lazy = every > 1
+    seen = augmenter(config)  # DiffAugment: D sees augmented real and fake in every phase
 
     def d_loss(src: Sources) -> tuple[Tensor, dict[str, Tensor]]:
         real, y = src.real()
         z = src.latent(real.shape[0])
         with torch.no_grad():
             fake = G(z, y)
-        if mixed:  # one pass: batch norm sees real and fake together (the original GAN code)
-            both_y = None if y is None else torch.cat([y, y])
-            raw_real, raw_fake = D(torch.cat([real, fake]), both_y).chunk(2)
-        else:  # separate passes per batch (seed 001 sec. 3.2.7)
-            raw_real, raw_fake = D(real, y), D(fake, y)
+        real, fake = seen(real, src), seen(fake, src)
+        raw_real, raw_fake = discriminate(D, real, fake, y, mixed)
         real_target, fake_target = objective.targets(real.shape[0], real.device, src.noise)
         loss = objective.spec.discriminator(
             objective.scores(raw_real), objective.scores(raw_fake), real_target, fake_target
         )
         penalty = None if lazy else objective.penalty(D, real, fake, y, src.noise)
-        logs = {
-            "d_loss": loss.detach(),
-            "d_real": objective.shown(raw_real).mean().detach(),
-            "d_fake": objective.shown(raw_fake).mean().detach(),
-        }
-        if penalty is not None:
-            logs["d_penalty"] = penalty.detach()
-        threshold = objective.spec.decision_threshold
-        if threshold is not None:
-            logs["d_acc_real"] = (objective.scores(raw_real) > threshold).float().mean().detach()
-            logs["d_acc_fake"] = (objective.scores(raw_fake) <= threshold).float().mean().detach()
+        logs = d_logs(objective, loss, raw_real, raw_fake, penalty)
         return (loss if penalty is None else loss + penalty), logs
 
     def d_reg_loss(src: Sources) -> tuple[Tensor, dict[str, Tensor]]:
         real, y = src.real()
         with torch.no_grad():
             fake = G(src.latent(real.shape[0]), y)
+        real, fake = seen(real, src), seen(fake, src)
         penalty = objective.penalty(D, real, fake, y, src.noise, scale=float(every))
         return penalty, {"d_penalty": penalty.detach() / every}
 
     def g_loss(src: Sources) -> tuple[Tensor, dict[str, Tensor]]:
         z = src.latent(config.train.batch_size)
         y = src.fake_labels(z.shape[0])
-        loss = objective.spec.generator(objective.scores(D(G(z, y), y)))
+        loss = objective.spec.generator(objective.scores(D(seen(G(z, y), src), y)))
         return loss, {"g_loss": loss.detach()}
 
+    return Task(
+        networks=networks,
+        modules={"g": [G], "d": [D]},
+        phases=phases(config, objective, D, d_loss, d_reg_loss, g_loss),
+    )
+
+
+def phases(
+    config: Config,
+    objective: Objective,
+    D: nn.Module,
+    d_loss: PhaseLoss,
+    d_reg_loss: PhaseLoss,
+    g_loss: PhaseLoss,
+) -> list[Phase]:
+    """D (n_critic times, then weight clipping if asked), lazy D_reg every k steps, then G."""
     clip = (lambda: clip_weights(D, objective.clip_value)) if objective.clip_value else None
-    phases = [Phase("D", "d", d_loss, repeats=config.train.n_critic, after_step=clip)]
-    if lazy:
-        phases.append(Phase("D_reg", "d", d_reg_loss, interval=every))
-    phases.append(Phase("G", "g", g_loss))
-    return Task(networks=networks, modules={"g": [G], "d": [D]}, phases=phases)
+    out = [Phase("D", "d", d_loss, repeats=config.train.n_critic, after_step=clip)]
+    if config.loss.reg_every > 1:
+        out.append(Phase("D_reg", "d", d_reg_loss, interval=config.loss.reg_every))
+    out.append(Phase("G", "g", g_loss))
+    return out

@@ -4,7 +4,9 @@ Generator: latent -> dense projection to (C0, R0, R0) -> upsampling conv blocks 
 Discriminator: strided conv blocks -> flatten -> dense score. Depth follows the resolution unless
 `hidden` is given: blocks are added until the smallest feature map is 4 to 7 pixels wide, so 28x28
 MNIST gets 7 -> 14 -> 28 and 64x64 faces get 4 -> 8 -> 16 -> 32 -> 64. Conditional
-(`model.conditional=concat`): one-hot labels join z, and enter D as constant label maps.
+(`model.conditional=concat`): one-hot labels join z, and enter D as constant label maps;
+`projection` and `acgan` put their label head on D's flattened features, and the generator
+takes labels through conditional batch norm (`model.g.label_input`, `models.conditional`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,14 @@ from typing import Literal
 from torch import Tensor, nn
 
 from ganforge.errors import ConfigError
+from ganforge.models.conditional import (
+    LabelledSequential,
+    generator_label_input,
+    head_score,
+    input_label_features,
+    label_head,
+    with_conditional_norms,
+)
 from ganforge.models.layers import (
     BlockOptions,
     activation,
@@ -40,6 +50,9 @@ class GeneratorOptions(BlockOptions):
     out_kernel_size: int | None = None  # kernel of the output conv (default kernel_size)
     out_stride: int = 1  # upsampling done by the output conv itself
     last_activation: str = "tanh"
+    # how labels enter: concat (to z) | batch_norm (conditional batch norm); None: batch_norm
+    # with model.conditional=projection, else concat
+    label_input: Literal["concat", "batch_norm"] | None = None
 
     def check(self, where: str) -> None:
         super().check(where)
@@ -56,6 +69,7 @@ class DiscriminatorOptions(BlockOptions):
     norm_first_block: bool = False  # DCGAN leaves the first block without batch norm
     kernel_size: int = 4
     last_activation: str | None = None  # none | sigmoid; None: what the loss expects
+    spectral_norm: bool = False  # spectral normalisation of every layer (Miyato et al. 2018)
 
     def check(self, where: str) -> None:
         super().check(where)
@@ -86,9 +100,12 @@ class Generator(nn.Module):
         num_classes: int,
         width: int,
         options: GeneratorOptions,
+        conditioning: str = "concat",  # concat | projection | acgan
     ) -> None:
         super().__init__()
-        self.num_classes = num_classes
+        label_input = generator_label_input(num_classes, conditioning, options.label_input)
+        self.conditional_norm = label_input == "batch_norm"
+        self.num_classes = num_classes if label_input == "concat" else 0  # one-hot z features
         channels, resolution = _image_shape(data_shape)
         depth = default_depth(resolution)
         hidden = options.hidden or tuple(width * 2 ** (depth - 1 - i) for i in range(depth))
@@ -111,7 +128,7 @@ class Generator(nn.Module):
             keras_momentum=options.bn_momentum,
         )
 
-        z_dim = latent_dim + num_classes
+        z_dim = latent_dim + self.num_classes
         layers: list[nn.Module] = [nn.Linear(z_dim, c0 * start * start, bias=options.bias)]
         if norm_kind == "feature":  # batch norm on the flat vector (TensorFlow DCGAN tutorial)
             layers += norm_act(c0 * start * start, 1, use_norm=True, **act)
@@ -141,9 +158,14 @@ class Generator(nn.Module):
             prev, channels, out_kernel, options.out_stride, options.upsample, options.bias
         )
         layers.append(activation(options.last_activation))
-        self.net = nn.Sequential(*layers)
+        if self.conditional_norm:
+            self.net = LabelledSequential(*with_conditional_norms(layers, num_classes))
+        else:
+            self.net = nn.Sequential(*layers)
 
     def forward(self, z: Tensor, y: Tensor | None = None) -> Tensor:
+        if self.conditional_norm:
+            return self.net(z, y)  # (B, C, H, W)
         return self.net(with_label(z, y, self.num_classes))  # (B, C, H, W)
 
 
@@ -155,9 +177,10 @@ class Discriminator(nn.Module):
         num_classes: int,
         width: int,
         options: DiscriminatorOptions,
+        conditioning: str = "concat",  # concat | projection | acgan
     ) -> None:
         super().__init__()
-        self.num_classes = num_classes
+        self.num_classes = input_label_features(num_classes, conditioning)
         channels, size = _image_shape(data_shape)
         depth = default_depth(size)
         hidden = options.hidden or tuple(width * 2**i for i in range(depth))
@@ -165,7 +188,7 @@ class Discriminator(nn.Module):
         if len(strides) != len(hidden):
             raise ConfigError("'model.d.strides' must have one entry per 'model.d.hidden' block")
         layers: list[nn.Module] = []
-        prev = channels + num_classes  # labels enter as constant maps (cDCGAN)
+        prev = channels + self.num_classes  # labels enter as constant maps (cDCGAN)
         for i, (out_ch, stride) in enumerate(zip(hidden, strides, strict=True)):
             k = options.kernel_size
             padding = conv_padding(k) if stride > 1 else "same"
@@ -181,6 +204,15 @@ class Discriminator(nn.Module):
             )
         layers += [nn.Flatten(), nn.Linear(prev * size * size, 1)]
         self.net = nn.Sequential(*layers)
+        self.head = label_head(prev * size * size, num_classes, conditioning)
+
+    def features(self, x: Tensor, y: Tensor | None = None) -> Tensor:
+        return self.net[:-1](with_label(x, y, self.num_classes))  # (B, C * H * W)
 
     def forward(self, x: Tensor, y: Tensor | None = None) -> Tensor:
-        return self.net(with_label(x, y, self.num_classes)).view(-1)  # (B,) raw scores
+        return head_score(self.net[-1], self.head, self.features(x, y), y)  # (B,) raw scores
+
+    def classify(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """ACGAN: (B,) scores and (B, K) class logits."""
+        h = self.features(x)
+        return self.net[-1](h).view(-1), self.head(h)

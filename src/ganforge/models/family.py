@@ -30,6 +30,7 @@ class NetworkSpec:
     num_classes: int  # 0: unconditional; else networks take labels y of shape (B,)
     width: int  # base width when the options leave sizes to the resolution
     init: str = "dcgan"  # weight init scheme (models.layers.initialize)
+    conditional: str = "none"  # model.conditional: how the labels enter (concat, projection...)
 
 
 class Sources(Protocol):

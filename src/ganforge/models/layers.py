@@ -153,9 +153,23 @@ def initialize(module: nn.Module, scheme: str) -> None:
                 nn.init.xavier_uniform_(m.weight)
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.BatchNorm1d | nn.BatchNorm2d):
+        elif isinstance(m, nn.BatchNorm1d | nn.BatchNorm2d) and m.affine:
             if scheme == "dcgan":
                 nn.init.normal_(m.weight, 1.0, 0.02)
             else:
                 nn.init.ones_(m.weight)
             nn.init.zeros_(m.bias)
+
+
+def spectral_normalize(module: nn.Module) -> nn.Module:
+    """Spectral normalisation (Miyato et al. 2018) of every weight layer of `module`.
+
+    PyTorch's parametrization divides each weight by its largest singular value, estimated by
+    one power iteration per training forward pass. Applied after initialisation, as SNGAN does.
+    """
+    from torch.nn.utils.parametrizations import spectral_norm
+
+    for m in list(module.modules()):
+        if isinstance(m, nn.Linear | nn.Conv2d | nn.ConvTranspose2d | nn.Embedding):
+            spectral_norm(m)
+    return module

@@ -2,8 +2,9 @@
 
 Works for images (flattened) and for 2-D toy points. Default widths give the Keras reference
 networks of seed 000 fig. 4.1a/4.2a and seed 001 figs. 4.4-4.5 (G 256-512-1024, D 512-256).
-Conditional (`model.conditional=concat`): one-hot labels are concatenated to z and to the
-flattened input, as in Mirza & Osindero (2014).
+Conditional: one-hot labels are concatenated to z (every scheme) and, with `concat`, to the
+flattened input, as in Mirza & Osindero (2014); `projection` and `acgan` put their label head
+on D's last hidden layer (`models.conditional`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 
 from torch import Tensor, nn
 
+from ganforge.models.conditional import head_score, input_label_features, label_head
 from ganforge.models.layers import BlockOptions, activation, block_tail, with_label
 
 
@@ -29,6 +31,7 @@ class DiscriminatorOptions(BlockOptions):
     batch_norm: bool = False
     norm_first_block: bool = False
     last_activation: str | None = None  # none | sigmoid; None: what the loss expects
+    spectral_norm: bool = False  # spectral normalisation of every layer (Miyato et al. 2018)
 
 
 class Generator(nn.Module):
@@ -40,6 +43,7 @@ class Generator(nn.Module):
         num_classes: int,
         width: int,
         options: GeneratorOptions,
+        conditioning: str = "concat",  # every scheme concatenates labels to z here
     ) -> None:
         super().__init__()
         self.num_classes = num_classes
@@ -67,12 +71,13 @@ class Discriminator(nn.Module):
         num_classes: int,
         width: int,
         options: DiscriminatorOptions,
+        conditioning: str = "concat",  # concat | projection | acgan
     ) -> None:
         super().__init__()
-        self.num_classes = num_classes
+        self.num_classes = input_label_features(num_classes, conditioning)
         hidden = options.hidden or (8 * width, 4 * width)
         layers: list[nn.Module] = []
-        prev = math.prod(data_shape) + num_classes
+        prev = math.prod(data_shape) + self.num_classes
         for i, size in enumerate(hidden):
             layers.append(nn.Linear(prev, size, bias=options.bias))
             use_norm = options.batch_norm and (i > 0 or options.norm_first_block)
@@ -80,6 +85,15 @@ class Discriminator(nn.Module):
             prev = size
         layers.append(nn.Linear(prev, 1))
         self.net = nn.Sequential(*layers)
+        self.head = label_head(prev, num_classes, conditioning)
+
+    def features(self, x: Tensor, y: Tensor | None = None) -> Tensor:
+        return self.net[:-1](with_label(x.flatten(1), y, self.num_classes))  # (B, hidden[-1])
 
     def forward(self, x: Tensor, y: Tensor | None = None) -> Tensor:
-        return self.net(with_label(x.flatten(1), y, self.num_classes)).view(-1)  # (B,) scores
+        return head_score(self.net[-1], self.head, self.features(x, y), y)  # (B,) scores
+
+    def classify(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """ACGAN: (B,) scores and (B, K) class logits."""
+        h = self.features(x)
+        return self.net[-1](h).view(-1), self.head(h)

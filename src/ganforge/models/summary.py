@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
+from torch.nn.utils import parametrize
 
 
 @dataclass(frozen=True)
@@ -65,16 +66,18 @@ def summarize(model: nn.Module, *inputs: torch.Tensor | None) -> Summary:
     rows: list[LayerRow] = []
     hooks = []
     for name, module in model.named_modules():
-        if list(module.children()):
+        # a spectrally normalised layer is one row; its parametrization modules are not layers
+        layer = parametrize.is_parametrized(module)
+        if "parametrizations" in name.split(".") or (list(module.children()) and not layer):
             continue
 
-        def hook(mod: nn.Module, _inp, out, name: str = name) -> None:
+        def hook(mod: nn.Module, _inp, out, name: str = name, layer: bool = layer) -> None:
             rows.append(
                 LayerRow(
                     name,
                     type(mod).__name__,
                     tuple(out.shape[1:]),
-                    keras_param_count(mod, recurse=False)[0],
+                    keras_param_count(mod, recurse=layer)[0],
                 )
             )
 

@@ -46,7 +46,7 @@ class TrainingEvaluation:
         for i in range(0, n, 500):
             out = sample(z[i : i + 500], None if y is None else y[i : i + 500])
             chunks.append((to_pixels(out) if out.dim() == 4 else out).cpu())  # uint8: 4x less
-        results = self.evaluator(torch.cat(chunks))
+        results = self.evaluator(torch.cat(chunks), None if y is None else y.cpu())
         self.log(f"step {step}: " + ", ".join(f"{k} {v:.4g}" for k, v in results.items()))
         if not ev.best_metric:
             return results, False
