@@ -114,7 +114,38 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from ganforge.sampling import load_generator, write_samples
 
     loaded = load_generator(args.source, use_ema=not args.no_ema)
-    write_samples(loaded.sample(args.n, seed=args.seed), Path(args.output))
+    if args.truncation is None:
+        samples = loaded.sample(args.n, seed=args.seed)
+    else:
+        from ganforge.latent_tools import truncated_samples
+
+        samples = truncated_samples(loaded, args.n, args.truncation, seed=args.seed)
+    write_samples(samples, Path(args.output))
+    print(args.output)
+    return 0
+
+
+def cmd_interpolate(args: argparse.Namespace) -> int:
+    from ganforge.latent_tools import latent_walk, write_walk
+    from ganforge.sampling import load_generator
+
+    loaded = load_generator(args.source, use_ema=not args.no_ema)
+    frames = latent_walk(
+        loaded, args.walks, args.keyframes, args.frames, args.seed, args.truncation or 1.0
+    )
+    write_walk(frames, Path(args.output))
+    print(args.output)
+    return 0
+
+
+def cmd_mix(args: argparse.Namespace) -> int:
+    from ganforge.latent_tools import style_mixing_grid, write_picture
+    from ganforge.sampling import load_generator
+
+    loaded = load_generator(args.source, use_ema=not args.no_ema)
+    write_picture(
+        style_mixing_grid(loaded, args.rows, args.cols, args.styles, args.seed), Path(args.output)
+    )
     print(args.output)
     return 0
 
@@ -212,7 +243,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="OUT.png (grid) or OUT.npz (arrays)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-ema", action="store_true", help="use the raw generator, not its EMA")
+    p.add_argument(
+        "--truncation", type=float, metavar="PSI", help="truncation trick, 0-1 (0.7 is usual)"
+    )
     p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("interpolate", help="a latent walk: an animated GIF or a PNG strip")
+    p.add_argument("source", metavar="RUN_DIR|CHECKPOINT|FILE.safetensors")
+    p.add_argument("-o", "--output", required=True, help="WALK.gif (animation) or WALK.png")
+    p.add_argument("--walks", type=int, default=4, help="walks side by side (default 4)")
+    p.add_argument("--keyframes", type=int, default=3, help="random latents visited (default 3)")
+    p.add_argument("--frames", type=int, default=8, help="steps between two keyframes (default 8)")
+    p.add_argument("--truncation", type=float, metavar="PSI", help="style-based: truncate w")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-ema", action="store_true", help="use the raw generator, not its EMA")
+    p.set_defaults(func=cmd_interpolate)
+
+    p = sub.add_parser("mix", help="style-mixing grid of a style-based generator (stylegan)")
+    p.add_argument("source", metavar="RUN_DIR|CHECKPOINT|FILE.safetensors")
+    p.add_argument("-o", "--output", required=True, help="MIX.png")
+    p.add_argument("--rows", type=int, default=4, help="row sources (default 4)")
+    p.add_argument("--cols", type=int, default=4, help="column sources (default 4)")
+    p.add_argument(
+        "--styles",
+        default="coarse",
+        help="layers taken from the column source: "
+        "coarse | middle | fine | all | A:B (default coarse)",
+    )
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-ema", action="store_true", help="use the raw generator, not its EMA")
+    p.set_defaults(func=cmd_mix)
 
     p = sub.add_parser("export", help="write the generator as .safetensors with its config")
     p.add_argument("source", metavar="RUN_DIR|CHECKPOINT")
