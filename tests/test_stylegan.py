@@ -132,7 +132,7 @@ def test_lazy_r1_is_applied_every_interval_and_scaled_by_it(tmp_path):
     torch.testing.assert_close(logs["d_penalty"], plain.detach())
 
 
-def test_training_steps_with_path_length_and_conditioning_are_finite(tmp_path):
+def test_training_with_path_length_conditioning_and_augment_is_finite(tmp_path):
     config = tiny_config(
         *STYLEGAN,
         "model.conditional=concat",
@@ -141,6 +141,7 @@ def test_training_steps_with_path_length_and_conditioning_are_finite(tmp_path):
         "loss.r1_gamma=0.1",
         "loss.reg_every=2",
         "train.ema_decay=0.9",
+        "train.augment=translation",
     )
     run = RunDir(tmp_path / "run")
     run.create(config)

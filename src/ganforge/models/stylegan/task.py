@@ -1,6 +1,7 @@
 """How StyleGAN2 trains, as phases (stylegan2-ada-pytorch `training/loss.py`, our way):
 
-- `D`: any registered loss (the paper's is logistic non-saturating) on real and fake batches;
+- `D`: any registered loss (the paper's is logistic non-saturating) on real and fake batches
+  (with `train.augment`, on their DiffAugment, in every phase);
 - `D_reg`: the R1 (or gradient) penalty every `loss.reg_every` steps, scaled by the interval;
 - `G`: the generator's loss;
 - `G_reg`: path-length regularisation every `model.g.pl_every` steps, scaled by the interval,
@@ -20,7 +21,7 @@ from torch import Tensor, nn
 
 from ganforge.config import Config
 from ganforge.errors import ConfigError
-from ganforge.models.adversarial import Objective
+from ganforge.models.adversarial import Objective, augmenter
 from ganforge.models.adversarial import check as adversarial_check
 from ganforge.models.family import Phase, Sources, Task
 from ganforge.models.stylegan.generator import Generator
@@ -92,6 +93,7 @@ def stylegan_task(networks: dict[str, nn.Module], config: Config) -> Task:
     objective, options = Objective.from_config(config), config.model.g
     every, mixing = config.loss.reg_every, options.style_mixing
     lazy = every > 1
+    seen = augmenter(config)  # train.augment: D sees DiffAugment's T(x) in every phase
 
     def generate(src: Sources, n: int, y: Tensor | None) -> Tensor:
         return G.synthesize(mixed_styles(G, src.latent(n), y, src, mixing))
@@ -100,6 +102,7 @@ def stylegan_task(networks: dict[str, nn.Module], config: Config) -> Task:
         real, y = src.real()
         with torch.no_grad():
             fake = generate(src, real.shape[0], y)
+        real, fake = seen(real, src), seen(fake, src)
         raw_real, raw_fake = D(real, y), D(fake, y)
         real_target, fake_target = objective.targets(real.shape[0], real.device, src.noise)
         loss = objective.spec.discriminator(
@@ -123,13 +126,14 @@ def stylegan_task(networks: dict[str, nn.Module], config: Config) -> Task:
         real, y = src.real()
         with torch.no_grad():
             fake = generate(src, real.shape[0], y)
+        real, fake = seen(real, src), seen(fake, src)
         penalty = objective.penalty(D, real, fake, y, src.noise, scale=float(every))
         return penalty, {"d_penalty": penalty.detach() / every}
 
     def g_loss(src: Sources) -> tuple[Tensor, dict[str, Tensor]]:
         n = config.train.batch_size
         y = src.fake_labels(n)
-        loss = objective.spec.generator(objective.scores(D(generate(src, n, y), y)))
+        loss = objective.spec.generator(objective.scores(D(seen(generate(src, n, y), src), y)))
         return loss, {"g_loss": loss.detach()}
 
     clip = (
