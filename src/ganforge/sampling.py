@@ -106,22 +106,53 @@ def load_generator(
 ) -> LoadedGenerator:
     """A run directory (newest loadable checkpoint), a checkpoint or a .safetensors export."""
     path = Path(source)
+    if not path.exists():
+        raise CheckpointError(
+            f"'{path}' does not exist; give a run directory, a checkpoint (.pt) or an "
+            "exported .safetensors file"
+        )
     if path.suffix == ".safetensors":
         return _load_safetensors(path)
     if path.is_dir():
-        _, state = newest_loadable(RunDir(path).checkpoints_dir, warn or _warn)
+        run = RunDir(path)
+        if not run.config_path.exists() and not run.checkpoints_dir.is_dir():
+            raise CheckpointError(f"'{path}' is not a ganforge run directory (no config.yaml)")
+        _, state = newest_loadable(run.checkpoints_dir, warn or _warn)
     else:
         state = load_checkpoint(path)
     config = config_from_dict(state["config"])
     shape, classes = tuple(state["data_shape"]), int(state.get("num_classes", 0))
     generator = build_generator(config, shape, classes)
     use_ema = use_ema and state.get("ema") is not None
-    generator.load_state_dict(state["ema"] if use_ema else state["networks"]["generator"])
+    try:
+        generator.load_state_dict(state["ema"] if use_ema else state["networks"]["generator"])
+    except (RuntimeError, KeyError) as err:
+        first = str(err).strip().splitlines()[0]
+        raise CheckpointError(
+            f"the generator in '{path}' does not fit the networks its config describes ({first})"
+        ) from None
     return LoadedGenerator(generator.eval(), config, shape, int(state["step"]), classes)
 
 
 def _warn(message: str) -> None:
     print(message, file=sys.stderr)
+
+
+def check_sample_count(loaded: LoadedGenerator, n: int) -> None:
+    """Refuse a sample count below 1 or whose float samples cannot fit in memory."""
+    import math
+
+    from ganforge.device import available_memory, format_bytes
+
+    if n < 1:
+        raise GanforgeError(f"-n must be at least 1, got {n}")
+    needed, available = 4 * n * math.prod(loaded.data_shape), available_memory(torch.device("cpu"))
+    if needed > available:
+        raise GanforgeError(
+            f"{n} samples of shape {'x'.join(map(str, loaded.data_shape))} need at least "
+            f"{format_bytes(needed)} of memory and {format_bytes(available)} is available; "
+            "lower -n"
+        )
 
 
 def write_samples(samples: torch.Tensor, out: Path) -> None:
@@ -140,15 +171,22 @@ def write_samples(samples: torch.Tensor, out: Path) -> None:
         raise CheckpointError(f"output '{out}' must end in .png or .npz")
 
 
-def export_generator(source: str | Path, out: Path, use_ema: bool = True) -> LoadedGenerator:
-    """Write the generator (EMA if present) as safetensors, with its config as JSON metadata."""
+def export_generator(
+    source: str | Path, out: Path, use_ema: bool = True, force: bool = False
+) -> LoadedGenerator:
+    """Write the generator (EMA if present) as safetensors, with its config as JSON metadata.
+
+    `out` is checked first: never a run's checkpoint or a file of another kind, unless `force`.
+    """
     import json
 
     from safetensors.torch import save
 
     from ganforge.config import to_dict
+    from ganforge.runs.outputs import check_output
     from ganforge.storage import atomic_write
 
+    check_output(out, (".safetensors",), force)
     loaded = load_generator(source, use_ema)
     tensors = {k: v.detach().cpu().contiguous() for k, v in loaded.generator.state_dict().items()}
     metadata = {

@@ -27,6 +27,10 @@ def read_yaml(path: Path) -> dict[str, Any]:
         data = yaml.safe_load(path.read_text()) or {}
     except FileNotFoundError:
         raise ConfigError(f"config file '{path}' does not exist") from None
+    except OSError as err:  # a folder, no permission...
+        raise ConfigError(f"cannot read config file '{path}' ({err.strerror or err})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file '{path}' is not a text (YAML) file") from None
     except yaml.YAMLError as err:
         raise ConfigError(f"config file '{path}' is not valid YAML: {err}") from None
     if not isinstance(data, dict):

@@ -13,6 +13,7 @@ from ganforge.config.schema import Config
 from ganforge.errors import ConfigError
 
 MAX_BATCH_ELEMENTS = 2**31  # one batch of images above this cannot be indexed by most kernels
+MAX_SEED = 2**32  # seeds derive others (seed * 1_000_003 + epoch) that must fit in 64 bits
 
 
 def _check(condition: bool, message: str) -> None:
@@ -27,6 +28,7 @@ def _finite(value: float | None, where: str) -> None:
 def validate(config: Config) -> None:
     """Raise ConfigError naming the first problem found in `config`."""
     data, model, loss, train = config.data, config.model, config.loss, config.train
+    _check(0 <= config.seed < MAX_SEED, f"'seed' must be a whole number from 0 to {MAX_SEED - 1}")
     _check(data.resolution is None or data.resolution >= 4, "'data.resolution' must be at least 4")
     _check(data.channels in (None, 1, 3), "'data.channels' must be 1 or 3")
     _check(data.limit is None or data.limit > 0, "'data.limit' must be positive")

@@ -9,7 +9,7 @@ import numpy as np
 
 from ganforge.config import DataConfig
 from ganforge.data.base import ArrayDataset
-from ganforge.data.transforms import finish, to_nchw
+from ganforge.data.transforms import check_values, finish, to_nchw
 from ganforge.errors import DatasetError
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm"}
@@ -45,8 +45,26 @@ def load_npz(cfg: DataConfig) -> ArrayDataset:
         raise
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
         raise DatasetError(f"'{path}' is not a readable .npz file ({err})") from None
+    if labels is not None:
+        labels = _check_labels(labels, len(images), path)
     num_classes = int(labels.max()) + 1 if labels is not None and len(labels) else 0
     return finish(images, labels, cfg, path.stem, num_classes=num_classes)
+
+
+def _check_labels(labels: np.ndarray, count: int, path: Path) -> np.ndarray:
+    """`labels` must be one whole number >= 0 per image."""
+    if labels.ndim != 1 or len(labels) != count:
+        raise DatasetError(
+            f"'{path}': 'labels' must hold one class number per image ({count}), "
+            f"got shape {labels.shape}"
+        )
+    if labels.dtype.kind not in "uif" or (
+        labels.dtype.kind == "f" and not (np.isfinite(labels).all() and (labels % 1 == 0).all())
+    ):
+        raise DatasetError(f"'{path}': 'labels' must be whole numbers, not {labels.dtype} values")
+    if len(labels) and labels.min() < 0:
+        raise DatasetError(f"'{path}': 'labels' must be 0 or more, got {labels.min():g}")
+    return labels.astype(np.int64)
 
 
 def npz_shape(cfg: DataConfig) -> tuple[int, ...]:
@@ -62,11 +80,15 @@ def npz_shape(cfg: DataConfig) -> tuple[int, ...]:
                 if major == 1
                 else np.lib.format.read_array_header_2_0
             )
-            shape = read_header(f)[0]
+            shape, _, dtype = read_header(f)
     except (OSError, KeyError, ValueError, zipfile.BadZipFile) as err:
         raise DatasetError(
             f"'{path}' is not a readable .npz with an 'images' array ({err})"
         ) from None
+    if dtype.kind not in "buif":  # checked from the header: no pixel is read
+        check_values(np.zeros(0, dtype=dtype), str(path))
+    if len(shape) and shape[0] == 0:
+        raise DatasetError(f"'{path}' holds no images")
     probe = to_nchw(np.zeros((1, *shape[1:]), dtype=np.uint8), str(path))
     c, h, w = probe.shape[1:]
     side = cfg.resolution or min(h, w)

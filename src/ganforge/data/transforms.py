@@ -10,8 +10,35 @@ from torch import Tensor
 from ganforge.errors import DatasetError
 
 
+def check_values(images: np.ndarray, source: str) -> np.ndarray:
+    """Refuse pixels that are not numbers, NaN or out of range, in one sentence; booleans
+    become 0/255. Accepted: integers in 0-255, and floats in [0, 1] or [0, 255]."""
+    kind = images.dtype.kind
+    if kind == "b":
+        return images.astype(np.uint8) * 255
+    if kind not in "uif":
+        raise DatasetError(
+            f"{source}: images must be numbers (uint8 0-255, or floats in [0, 1]), "
+            f"not {images.dtype} values"
+        )
+    if images.size == 0 or images.dtype == np.uint8:
+        return images
+    if kind == "f" and not np.isfinite(images).all():
+        bad = int(np.size(images) - np.isfinite(images).sum())
+        raise DatasetError(f"{source}: {bad} pixel values are NaN or infinite")
+    low, high = images.min(), images.max()
+    if low < 0 or high > 255:
+        raise DatasetError(
+            f"{source}: pixel values run from {low:g} to {high:g}; give uint8 0-255 or floats "
+            "in [0, 1] (rescale data in [-1, 1] with (x + 1) / 2)"
+        )
+    return images
+
+
 def to_nchw(images: np.ndarray | Tensor, source: str) -> Tensor:
     """(N, H, W), (N, H, W, C) or (N, C, H, W) uint8 -> (N, C, H, W) uint8 tensor."""
+    if not isinstance(images, Tensor):
+        images = check_values(np.asarray(images), source)
     x = torch.as_tensor(np.asarray(images))
     if x.dtype != torch.uint8:
         if x.is_floating_point() and x.numel() and float(x.max()) <= 1.0 and float(x.min()) >= 0:
@@ -76,6 +103,25 @@ def finish(
     if cfg.limit is not None:
         images = images[: cfg.limit]
         labels = labels[: cfg.limit] if labels is not None else None
-    x = resize_square(convert_channels(to_nchw(images, name), cfg.channels), cfg.resolution)
+    x = to_nchw(images, name)
+    check_contents(x, name)
+    x = resize_square(convert_channels(x, cfg.channels), cfg.resolution)
     y = torch.as_tensor(np.asarray(labels), dtype=torch.long) if labels is not None else None
     return ArrayDataset(x, y, num_classes if y is not None else 0, name, list(notes or []))
+
+
+def check_contents(x: Tensor, source: str) -> None:
+    """Refuse a set a GAN cannot learn from: no images, one value everywhere, one image."""
+    if x.shape[0] == 0:
+        raise DatasetError(f"{source} holds no images")
+    low, high = int(x.min()), int(x.max())
+    if low == high:
+        raise DatasetError(
+            f"{source}: every pixel of all {x.shape[0]} images is {low}; there is nothing to learn"
+        )
+    differs = (x.flatten(1) != x[0].flatten()).any(dim=1)  # (N,)
+    if not bool(differs.any()):
+        raise DatasetError(
+            f"{source}: all {x.shape[0]} images are the same image; a GAN needs at least 2 "
+            "distinct images"
+        )

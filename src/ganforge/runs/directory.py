@@ -26,7 +26,14 @@ RUN_NUMBER = re.compile(r"^(\d{5})-")
 
 def next_run_path(root: Path, name: str) -> Path:
     """runs/00003-NAME: numbered like StyleGAN's runs so they sort by creation."""
-    root.mkdir(parents=True, exist_ok=True)
+    if root.exists() and not root.is_dir():
+        raise CheckpointError(f"'{root}' is a file, so runs cannot go into it; pass --run-dir")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise CheckpointError(
+            f"cannot make the runs folder '{root}' ({err.strerror or err}); pass --run-dir"
+        ) from None
     numbers = [int(m.group(1)) for p in root.iterdir() if (m := RUN_NUMBER.match(p.name))]
     return root / f"{max(numbers, default=-1) + 1:05d}-{name}"
 
@@ -43,17 +50,28 @@ class RunDir:
     plot_path = property(lambda self: self.path / "losses.png")
     tensorboard_dir = property(lambda self: self.path / "tensorboard")
 
-    def check_new(self) -> None:
-        """Refuse a folder that already holds another run (resuming is explicit)."""
+    def check_new(self, force: bool = False) -> None:
+        """Refuse a folder that already holds another run (resuming is explicit), a file, and
+        unless `force`, a folder that holds anything else: a run never writes among a user's
+        files by accident."""
         if self.config_path.exists():
             raise CheckpointError(
                 f"'{self.path}' already holds a run; use --resume {self.path} "
                 "to continue it, or choose another --run-dir"
             )
+        if self.path.exists() and not self.path.is_dir():
+            raise CheckpointError(f"'{self.path}' is a file; choose another --run-dir")
+        held = sorted(p.name for p in self.path.iterdir()) if self.path.is_dir() else []
+        if held and not force:
+            shown = ", ".join(held[:3]) + (f" and {len(held) - 3} more" if len(held) > 3 else "")
+            raise CheckpointError(
+                f"'{self.path}' is not empty ({shown}) and is not a ganforge run; choose a new "
+                "--run-dir, or pass --force to write the run among these files"
+            )
 
-    def create(self, config: Config) -> None:
+    def create(self, config: Config, force: bool = False) -> None:
         """Make the folders and write config.yaml."""
-        self.check_new()
+        self.check_new(force)
         try:
             for folder in (self.path, self.samples_dir, self.checkpoints_dir):
                 folder.mkdir(parents=True, exist_ok=True)

@@ -18,15 +18,19 @@ def train(
     device: str = "auto",
     progress: bool | None = True,
     runs_root: str | Path = "runs",
+    force: bool = False,
 ) -> RunDir:
-    """Train `config` into a new run directory (default runs/NNNNN-NAME) and return it."""
-    config = resolve_config(config)
+    """Train `config` into a new run directory (default runs/NNNNN-NAME) and return it.
+
+    A folder that holds anything but a ganforge run is refused unless `force` is set.
+    """
     dev = resolve_device(device)
+    config = resolve_config(config, dev)
     path = Path(run_dir) if run_dir else next_run_path(Path(runs_root), config.name)
     run = RunDir(path)
-    run.check_new()
+    run.check_new(force)
     trainer = Trainer(config, run, dev)  # fails on bad data before anything is written
-    run.create(config)
+    run.create(config, force)
     trainer.train(progress)
     return run
 
@@ -39,10 +43,12 @@ def resume(
 ) -> RunDir:
     """Continue the run in `run_dir` from its newest good checkpoint."""
     run = RunDir(Path(run_dir))
-    config = resolve_config(run.load_config())
+    dev = resolve_device(device)
+    config = run.load_config()
     if steps is not None:
         config = dataclasses.replace(config, train=dataclasses.replace(config.train, steps=steps))
-    trainer = Trainer(config, run, resolve_device(device))
+    config = resolve_config(config, dev)
+    trainer = Trainer(config, run, dev)
     trainer.resume()
     trainer.train(progress)
     return run

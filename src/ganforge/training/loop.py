@@ -187,8 +187,9 @@ class Trainer:
         alarms = self.monitor.observe_row(row)
         if sample_due:
             diversity = self._save_samples()
-            row["diversity"] = diversity / self.real_diversity
-            alarms += self.monitor.observe_diversity(self.step, diversity, self.real_diversity)
+            if self.real_diversity > 0:  # 0: the real subset is one example repeated
+                row["diversity"] = diversity / self.real_diversity
+                alarms += self.monitor.observe_diversity(self.step, diversity, self.real_diversity)
         if eval_due:
             results, improved = self.evaluation(self.sample, self.num_classes, self.step)
             row.update(results)
