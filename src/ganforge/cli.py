@@ -1,4 +1,8 @@
-"""The `ganforge` command. Thin: every subcommand calls the library API and prints the result."""
+"""The `ganforge` command. Thin: every subcommand calls the library API and prints the result.
+
+Exit codes: 0 done, 1 an internal error (a bug: one sentence, and the traceback in a file),
+2 bad input (config, data, arguments, files), 3 training diverged, 130 interrupted.
+"""
 
 from __future__ import annotations
 
@@ -37,7 +41,10 @@ def cmd_train(args: argparse.Namespace) -> int:
                 "--resume continues a run with its own config; only "
                 "train.steps=N may be given (to train longer)"
             )
-        new_steps = int(steps[-1].split("=", 1)[1]) if steps else None
+        raw = steps[-1].split("=", 1)[1] if steps else None
+        if raw is not None and not raw.strip().isdigit():
+            raise GanforgeError(f"'train.steps' must be a whole number, got '{raw}'")
+        new_steps = int(raw) if raw is not None else None
         run = resume(args.resume, device=args.device, progress=progress, steps=new_steps)
     else:
         from ganforge.training import resolve_config
@@ -46,7 +53,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         if args.dry_run:
             print(dump_config(config), end="")
             return 0
-        run = train(config, run_dir=args.run_dir, device=args.device, progress=progress)
+        if not args.run_dir:  # chosen here, so a crash log can go into it
+            from ganforge.runs import next_run_path
+
+            args.run_dir = str(next_run_path(Path("runs"), config.name))
+        run = train(
+            config, run_dir=args.run_dir, device=args.device, progress=progress, force=args.force
+        )
     print(run.path)
     return 0
 
@@ -111,9 +124,12 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from ganforge.sampling import load_generator, write_samples
+    from ganforge.runs.outputs import check_output
+    from ganforge.sampling import check_sample_count, load_generator, write_samples
 
+    check_output(args.output, (".png", ".npz"), args.force)
     loaded = load_generator(args.source, use_ema=not args.no_ema)
+    check_sample_count(loaded, args.n)
     if args.truncation is None:
         samples = loaded.sample(args.n, seed=args.seed)
     else:
@@ -153,7 +169,9 @@ def cmd_mix(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from ganforge.sampling import export_generator
 
-    loaded = export_generator(args.source, Path(args.output), use_ema=not args.no_ema)
+    loaded = export_generator(
+        args.source, Path(args.output), use_ema=not args.no_ema, force=args.force
+    )
     print(f"{args.output} (generator at step {loaded.step})")
     return 0
 
@@ -161,6 +179,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from ganforge.metrics.run_eval import evaluate_source
 
+    if args.ref and (Path(args.ref).exists() or Path(args.ref).suffix == ".npz"):
+        _check_image_set(args.ref)  # before any generator or Inception network is loaded
     results = evaluate_source(
         args.source,
         args.metrics.split(","),
@@ -178,6 +198,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_fid(args: argparse.Namespace) -> int:
     from ganforge.metrics.run_eval import fid_between
 
+    _check_image_set(args.a)  # before the Inception network is loaded
+    _check_image_set(args.b)
     print(
         json.dumps(
             fid_between(
@@ -194,6 +216,15 @@ def cmd_fid(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_image_set(ref: str) -> None:
+    """An image set named on the command line exists and holds images, checked cheaply."""
+    from ganforge.data import dataset_shape
+    from ganforge.metrics.reference import parse_reference
+
+    if len(dataset_shape(parse_reference(ref))) != 3:
+        raise GanforgeError(f"'{ref}' holds points, not images; FID needs images")
+
+
 def _metric_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--num-samples", type=int, help="override the protocol's sample count")
     p.add_argument(
@@ -205,7 +236,10 @@ def _metric_options(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ganforge", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="ganforge", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--debug", action="store_true", help="show full tracebacks")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("train", help="train a GAN from a preset or YAML config")
@@ -221,6 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", help="auto | cpu | cuda (default auto)")
     p.add_argument("--dry-run", action="store_true", help="print the resolved config and stop")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--force", action="store_true", help="write into a non-empty --run-dir")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("presets", help="list the shipped presets")
@@ -246,6 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--truncation", type=float, metavar="PSI", help="truncation trick, 0-1 (0.7 is usual)"
     )
+    p.add_argument("--force", action="store_true", help="replace -o that ganforge did not write")
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("interpolate", help="a latent walk: an animated GIF or a PNG strip")
@@ -278,6 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("source", metavar="RUN_DIR|CHECKPOINT")
     p.add_argument("-o", "--output", required=True, help="OUT.safetensors")
     p.add_argument("--no-ema", action="store_true", help="export the raw generator, not its EMA")
+    p.add_argument("--force", action="store_true", help="replace -o that ganforge did not write")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("eval", help="FID/IS/KID and domain metrics of a trained generator")
@@ -301,19 +338,91 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_INTERRUPTED = 1, 2, 3, 130
+COUNTS = {"n": "-n", "num_samples": "--num-samples", "batch_size": "--batch-size"}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv  # accepted anywhere on the line, not only before the command
+    args = build_parser().parse_args([a for a in argv if a != "--debug"])
     try:
+        for name, flag in COUNTS.items():
+            value = getattr(args, name, None)
+            if isinstance(value, int) and value < 1:
+                raise GanforgeError(f"{flag} must be at least 1, got {value}")
         return args.func(args)
     except TrainingDiverged as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 3
+        return _fail(str(err), EXIT_DIVERGED, debug)
     except GanforgeError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+        return _fail(str(err), EXIT_BAD_INPUT, debug)
     except KeyboardInterrupt:
         print("interrupted; checkpoints already written are kept", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except Exception as err:  # noqa: BLE001 - no traceback reaches a user
+        if _out_of_memory(err):
+            where = _crash_log(args, argv)
+            text = f"out of memory ({_first_line(err)}); lower train.batch_size or data.resolution"
+            return _fail(f"{text}; details in {where}", EXIT_BAD_INPUT, debug)
+        if isinstance(err, OSError) and err.filename is not None:
+            reason = err.strerror or type(err).__name__
+            return _fail(f"cannot use '{err.filename}': {reason}", EXIT_BAD_INPUT, debug)
+        where = _crash_log(args, argv)
+        return _fail(
+            f"ganforge failed unexpectedly ({type(err).__name__}: {_first_line(err)}); this is a "
+            f"bug, please report it with the traceback written to {where} (or rerun with --debug)",
+            EXIT_INTERNAL,
+            debug,
+        )
+
+
+def _fail(message: str, code: int, debug: bool) -> int:
+    if debug:
+        import traceback
+
+        traceback.print_exc()
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
+def _first_line(err: BaseException) -> str:
+    lines = str(err).strip().splitlines()
+    return lines[0][:200] if lines else "no message"
+
+
+def _out_of_memory(err: BaseException) -> bool:
+    import torch
+
+    return isinstance(err, MemoryError | torch.OutOfMemoryError) or (
+        isinstance(err, RuntimeError) and "can't allocate memory" in str(err)
+    )
+
+
+def _crash_log(args: argparse.Namespace, argv: list[str]) -> Path:
+    """Append the traceback to the run's crash.log when the command names a run, else to a
+    new temporary file; returns where it went."""
+    import tempfile
+    import time
+    import traceback
+
+    text = (
+        f"{time.strftime('%Y-%m-%d %H:%M:%S')} ganforge {' '.join(argv)}\n"
+        f"{traceback.format_exc()}\n"
+    )
+    for name in ("resume", "run_dir", "source"):
+        value = getattr(args, name, None)
+        for folder in (Path(value), Path(value).parent.parent) if value else ():
+            if (folder / "config.yaml").is_file():
+                try:
+                    with (folder / "crash.log").open("a") as f:
+                        f.write(text)
+                    return folder / "crash.log"
+                except OSError:
+                    break
+    fd, path = tempfile.mkstemp(prefix="ganforge-crash-", suffix=".log")
+    with open(fd, "w") as f:
+        f.write(text)
+    return Path(path)
 
 
 if __name__ == "__main__":
