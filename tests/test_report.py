@@ -193,8 +193,11 @@ class Browser:
         os.close(self._read)
 
 
-def render(page: Path, screenshot: Path, profile: Path, width: int = 1280) -> dict:
-    """Load `page` in headless Chromium; return what rendered and the console errors."""
+def render(
+    page: Path, screenshot: Path, profile: Path, width: int = 1280, sort: bool = True
+) -> dict:
+    """Load `page` in headless Chromium; return what rendered and the console errors.
+    With `sort`, the first column's header is clicked twice (rows by name, descending)."""
     binary = find_chromium()
     browser = Browser(binary, profile)
     try:
@@ -214,7 +217,7 @@ def render(page: Path, screenshot: Path, profile: Path, width: int = 1280) -> di
         probe = """(() => {
             const imgs = [...document.images];
             const th = document.querySelector('table.runs th:nth-child(1)');
-            th.click(); th.click();  // sort by run name, descending
+            if (SORT) { th.click(); th.click(); }  // sort by run name, descending
             return {
               rows: document.querySelectorAll('table.runs tbody tr').length,
               images: imgs.length,
@@ -226,7 +229,11 @@ def render(page: Path, screenshot: Path, profile: Path, width: int = 1280) -> di
         })()"""
         result = browser.send(
             "Runtime.evaluate",
-            {"expression": probe, "returnByValue": True, "awaitPromise": True},
+            {
+                "expression": probe.replace("SORT", "true" if sort else "false"),
+                "returnByValue": True,
+                "awaitPromise": True,
+            },
             session=session,
         )["result"]["value"]
         shot = browser.send("Page.captureScreenshot", {"format": "png"}, session=session)

@@ -86,31 +86,40 @@ def _alarms(run: RunData) -> str:
 
 
 def columns(runs: list[RunData]) -> list[Column]:
-    cols = [Column("run", lambda r: r.name, kind="text")]
-    cols += [Column(key, _config_reader(key), kind="config") for key in differing_keys(runs)]
-    cols += [
-        Column("steps", lambda r: r.last_step, digits=0),
-        Column("train time (s)", lambda r: r.train_seconds or None, "lower", digits=3),
-        Column("steps/s", _steps_per_second, "higher", digits=3),
-    ]
-    several = any(len(r.eval_values(k)) > 1 for r in runs for k in metric_keys(runs))
-    for key in metric_keys(runs):
-        better = direction(key)
-        if several and better:
-            cols.append(Column(f"{key} final", _final(key), better, "metric"))
-            cols.append(Column(f"{key} best", _best(key, better), better, "metric"))
-        else:
-            cols.append(Column(key, _final(key), better, "metric"))
+    """Run, metrics (ours, then the published ones), time, alarms, then the differing config."""
+    cols = [Column("run", lambda r: r.name, kind="text"), *metric_columns(runs)]
     published = next((r.study["published"] for r in runs if (r.study or {}).get("published")), None)
     if published:
         label = published.get("label") or f"{published.get('metric', 'value')} (published)"
         better = direction(str(published.get("metric", ""))) or "lower"
         cols.append(Column(label, _published, better, "published"))
     cols += [
+        Column("steps", lambda r: r.last_step, digits=0),
+        Column("train time (s)", lambda r: r.train_seconds or None, "lower", digits=3),
+        Column("steps/s", _steps_per_second, "higher", digits=3),
+        Column("alarms", _alarms, kind="text"),
         Column("d_loss (last)", lambda r: r.rows[-1].get("d_loss") if r.rows else None),
         Column("g_loss (last)", lambda r: r.rows[-1].get("g_loss") if r.rows else None),
-        Column("alarms", _alarms, kind="text"),
     ]
+    return cols + [Column(key, _config_reader(key), kind="config") for key in differing_keys(runs)]
+
+
+def metric_columns(runs: list[RunData]) -> list[Column]:
+    """Final (and best, when runs were evaluated more than once) value of each metric; values
+    without a better direction that are the same everywhere (a classifier's accuracy) are left
+    out."""
+    keys = metric_keys(runs)
+    several = any(len(r.eval_values(k)) > 1 for r in runs for k in keys)
+    cols = []
+    for key in keys:
+        better = direction(key)
+        if better is None and len({_final(key)(r) for r in runs}) == 1:
+            continue
+        if several and better:
+            cols.append(Column(f"{key} final", _final(key), better, "metric"))
+            cols.append(Column(f"{key} best", _best(key, better), better, "metric"))
+        else:
+            cols.append(Column(key, _final(key), better, "metric"))
     return cols
 
 
