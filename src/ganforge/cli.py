@@ -130,7 +130,11 @@ def cmd_sample(args: argparse.Namespace) -> int:
     check_output(args.output, (".png", ".npz"), args.force)
     loaded = load_generator(args.source, use_ema=not args.no_ema)
     check_sample_count(loaded, args.n)
-    if args.truncation is None:
+    if args.class_grid:  # one row per class, the same z down each column
+        samples = loaded.class_grid(seed=args.seed)
+    elif args.label is not None:
+        samples = loaded.sample(args.n, seed=args.seed, label=args.label)
+    elif args.truncation is None:
         samples = loaded.sample(args.n, seed=args.seed)
     else:
         from ganforge.latent_tools import truncated_samples
@@ -280,6 +284,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-ema", action="store_true", help="use the raw generator, not its EMA")
     p.add_argument(
         "--truncation", type=float, metavar="PSI", help="truncation trick, 0-1 (0.7 is usual)"
+    )
+    p.add_argument("--class", dest="label", type=int, metavar="K", help="samples of class K only")
+    p.add_argument(
+        "--class-grid", action="store_true", help="K x K grid: row k is class k, same z per column"
     )
     p.add_argument("--force", action="store_true", help="replace -o that ganforge did not write")
     p.set_defaults(func=cmd_sample)
