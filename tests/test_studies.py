@@ -265,6 +265,20 @@ def test_a_changed_study_is_not_mixed_into_old_runs(swept, tmp_path) -> None:
     assert row["status"] == "failed" and "other settings" in row["error"]
 
 
+def test_submitit_launcher_runs_the_same_worker(tmp_path) -> None:
+    """The Slurm path (submitit), on submitit's local executor: same records, same skip."""
+    pytest.importorskip("submitit", reason="the optional extra ganforge[slurm]")
+    path = write_study(tmp_path, "slurmy", TINY_POINTS, eval={"metrics": ["modes2.5k"]})
+    study = load_study(path)
+    quiet = {"root": tmp_path / "runs", "device": "cpu", "say": lambda *_: None}
+    assert sweep(study, launcher="submitit-local", **quiet) == 0
+    (row,) = read_records(tmp_path / "runs" / "slurmy")
+    assert row["status"] == "ok" and row["action"] == "new" and "modes2.5k_modes" in row["eval"]
+    assert (tmp_path / "runs" / "slurmy" / "run" / "checkpoints" / "step_0000006.pt").exists()
+    assert sweep(study, launcher="submitit-local", **quiet) == 0
+    assert read_records(tmp_path / "runs" / "slurmy")[-1]["action"] == "skip"
+
+
 def test_dry_run_lists_runs_with_estimates(tmp_path, capsys) -> None:
     path = write_study(tmp_path, "dry", grid={"loss.name": ["nonsaturating", "lsgan"]})
     assert main(["sweep", str(path), "--dry-run", "--steps", "1000", "--device", "cpu"]) == 0

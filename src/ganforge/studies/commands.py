@@ -63,7 +63,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--eval", metavar="METRICS", help="comma-separated; replaces the study's")
     p.add_argument("--out", default="runs", help="root of the study folder (default runs)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda (default auto)")
-    p.add_argument("--launcher", default="local", help="local (default) | slurm (submitit)")
+    p.add_argument(
+        "--launcher", default="local", help="local (default) | slurm | submitit-local | inline"
+    )
     p.add_argument("--dry-run", action="store_true", help="list runs with estimated times")
     p.set_defaults(func=cmd_sweep)
 

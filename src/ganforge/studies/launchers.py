@@ -6,11 +6,12 @@ result file, so skip/resume/failure handling is identical whichever launcher ran
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,26 +99,37 @@ def launch_inline(jobs: list[Job], parallel: int, done: Done) -> None:
 
 @LAUNCHERS.register("slurm", "one Slurm job per run through submitit (pip install ganforge[slurm])")
 def launch_slurm(jobs: list[Job], parallel: int, done: Done) -> None:
-    launch_submitit(jobs, done, cluster=None)
+    """Each job asks for GANFORGE_SLURM_CPUS cores (default 8) and uses them all as threads;
+    GANFORGE_SLURM_PARTITION and GANFORGE_SLURM_TIMEOUT_MIN set the partition and time limit."""
+    cpus = int(os.environ.get("GANFORGE_SLURM_CPUS", "8"))
+    params: dict[str, Any] = {"cpus_per_task": cpus}
+    if partition := os.environ.get("GANFORGE_SLURM_PARTITION"):
+        params["slurm_partition"] = partition
+    jobs = [dataclasses.replace(job, spec={**job.spec, "threads": cpus}) for job in jobs]
+    launch_submitit(jobs, done, cluster="slurm", params=params)
 
 
-def launch_submitit(jobs: Iterable[Job], done: Done, cluster: str | None) -> None:
-    """Submit every job through submitit (cluster=None: Slurm; "local": local executor)."""
+@LAUNCHERS.register("submitit-local", "the Slurm path through submitit's local executor")
+def launch_submitit_local(jobs: list[Job], parallel: int, done: Done) -> None:
+    launch_submitit(jobs, done, cluster="local", params={})
+
+
+def launch_submitit(jobs: list[Job], done: Done, cluster: str, params: dict[str, Any]) -> None:
+    """Submit every job through submitit, then collect the outcomes as the jobs end."""
     try:
         import submitit
     except ImportError:
         raise GanforgeError(
-            "--launcher slurm needs submitit: pip install 'ganforge[slurm]'"
+            f"--launcher {'slurm' if cluster == 'slurm' else 'submitit-local'} needs submitit: "
+            "pip install 'ganforge[slurm]'"
         ) from None
-    jobs = list(jobs)
     if not jobs:
         return
-    folder = jobs[0].folder / "submitit"
-    executor = submitit.AutoExecutor(folder=folder, cluster=cluster)
+    executor = submitit.AutoExecutor(folder=jobs[0].folder / "submitit", cluster=cluster)
     executor.update_parameters(
         name="ganforge-sweep",
-        cpus_per_task=int(jobs[0].spec["threads"]),
         timeout_min=int(os.environ.get("GANFORGE_SLURM_TIMEOUT_MIN", 24 * 60)),
+        **params,
     )
     submitted = []
     for job in jobs:
@@ -126,6 +138,6 @@ def launch_submitit(jobs: Iterable[Job], done: Done, cluster: str | None) -> Non
     for job, handle in submitted:
         try:
             outcome = handle.result()
-        except Exception as err:  # submitit re-raises a job's failure here
-            outcome = {"status": "crashed", "error": f"the Slurm job failed: {err}"}
+        except Exception as err:  # submitit re-raises a job that died (time limit, node loss)
+            outcome = {"status": "crashed", "error": f"the submitit job failed: {err}"}
         done(job, outcome)
