@@ -8,6 +8,8 @@ are not included, so the estimate is a lower bound.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import statistics
 import tempfile
@@ -60,8 +62,8 @@ def seconds_per_step(point: Point, threads: int, device: str) -> float:
     config = load_config(point.source, [*point.overrides, *timing])
     previous = torch.get_num_threads()
     torch.set_num_threads(threads)
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
+    try:  # the trainer's log lines would bury the table: keep them out of the terminal
+        with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stderr(io.StringIO()):
             run = train(config, run_dir=Path(tmp) / "timing", device=device, progress=False)
             rows = [r for r in run.read_metrics() if r.get("step", 0) > 2 and "sec_per_step" in r]
     finally:
