@@ -15,7 +15,7 @@ from typing import Any
 from torch import nn
 
 from ganforge.config import Config
-from ganforge.models import adversarial, conditional, dcgan, mlp, resnet, stylegan
+from ganforge.models import conditional, dcgan, mlp, resnet, stylegan
 from ganforge.models.family import (
     FAMILIES,
     Family,
