@@ -13,6 +13,7 @@ from ganforge.config.schema import Config
 from ganforge.errors import ConfigError
 
 MAX_BATCH_ELEMENTS = 2**31  # one batch of images above this cannot be indexed by most kernels
+MAX_SIZE = 2**31  # sizes above this overflow tensor indexing before memory is even asked for
 MAX_SEED = 2**32  # seeds derive others (seed * 1_000_003 + epoch) that must fit in 64 bits
 
 
@@ -29,6 +30,14 @@ def validate(config: Config) -> None:
     """Raise ConfigError naming the first problem found in `config`."""
     data, model, loss, train = config.data, config.model, config.loss, config.train
     _check(0 <= config.seed < MAX_SEED, f"'seed' must be a whole number from 0 to {MAX_SEED - 1}")
+    for where, size in (
+        ("data.resolution", data.resolution),
+        ("model.latent_dim", model.latent_dim),
+        ("model.width", model.width),
+        ("train.batch_size", train.batch_size),
+        ("train.grid_size", train.grid_size),
+    ):
+        _check(size is None or size <= MAX_SIZE, f"'{where}' must be at most {MAX_SIZE}")
     _check(data.resolution is None or data.resolution >= 4, "'data.resolution' must be at least 4")
     _check(data.channels in (None, 1, 3), "'data.channels' must be 1 or 3")
     _check(data.limit is None or data.limit > 0, "'data.limit' must be positive")

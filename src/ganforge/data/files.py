@@ -72,7 +72,11 @@ def npz_shape(cfg: DataConfig) -> tuple[int, ...]:
     path = _require_path(cfg, "npz")
     try:
         with zipfile.ZipFile(path) as archive:
-            name = "images.npy" if "images.npy" in archive.namelist() else "samples.npy"
+            names = archive.namelist()
+            if "images.npy" not in names and "samples.npy" not in names:
+                held = ", ".join(n.removesuffix(".npy") for n in names) or "nothing"
+                raise DatasetError(f"'{path}' has no 'images' array (it has: {held})")
+            name = "images.npy" if "images.npy" in names else "samples.npy"
             f = archive.open(name)
             major, _ = np.lib.format.read_magic(f)
             read_header = (

@@ -22,12 +22,14 @@ from typing import Any
 import torch
 
 from ganforge.config import Config, Options, to_dict, validate
+from ganforge.config.validation import MAX_SIZE
 from ganforge.data import DATASETS, check_data
 from ganforge.device import available_memory, format_bytes
 from ganforge.errors import ConfigError
 from ganforge.losses import LOSSES
 from ganforge.metrics import check_metrics
-from ganforge.models import build_networks, family_options
+from ganforge.metrics.classifier import default_encoder
+from ganforge.models import build_networks, check_domains, family_options
 from ganforge.training.optim import OPTIMIZERS
 from ganforge.training.schedule import SCHEDULES
 
@@ -39,6 +41,7 @@ def resolve_config(config: Config, device: torch.device | None = None) -> Config
     """
     validate(config)
     shape = check_data(config.data)
+    check_domains(config, shape, check_data(config.data_b) if config.data_b else None)
     LOSSES.get(config.loss.name)
     g_options, d_options = family_options(config)
     for net, options in (("g", g_options), ("d", d_options)):
@@ -56,6 +59,7 @@ def resolve_config(config: Config, device: torch.device | None = None) -> Config
         config.model, g=Options(to_dict(g_options)), d=Options(to_dict(d_options))
     )
     config = dataclasses.replace(config, model=model)
+    config = default_encoder(config, device or torch.device("cpu"))  # dtn: A's classifier
     check_memory(config, shape, device or torch.device("cpu"))
     return config
 
@@ -70,18 +74,20 @@ def _check_finite(value: Any, where: str) -> None:
             _check_finite(item, where)
     elif isinstance(value, float) and not math.isfinite(value):
         raise ConfigError(f"'{where}' must be a finite number, got {value}")
+    elif isinstance(value, int) and abs(value) > MAX_SIZE:
+        raise ConfigError(f"'{where}' must be at most {MAX_SIZE}, got {value}")
 
 
 def memory_estimate(config: Config, shape: tuple[int, ...]) -> dict[str, float]:
     """A lower bound, in bytes, of what training `config` on data of `shape` holds in memory.
 
-    Parts: the data set (at least `data.limit` or one batch of examples), the networks'
+    Parts: the data set (at least one batch of examples), the networks'
     weights and gradients, the activations of one batch through G and D, and the fixed
     sample grid. The networks are built on the meta device, which allocates nothing.
     """
     per_example = math.prod(shape) * (1 if len(shape) == 3 else 4)  # uint8 pixels, float points
     t = config.train
-    parts = {"data": float(per_example * max(config.data.limit or 0, t.batch_size))}
+    parts = {"data": float(per_example * t.batch_size)}  # the data holds at least one batch
     if len(shape) == 3:  # the grid: latents, images, and the pairwise distances of diversity
         grid = t.grid_size
         parts["sample grid"] = 4.0 * grid * (config.model.latent_dim + math.prod(shape) + grid)
