@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -249,6 +254,45 @@ def test_rerun_skips_finished_and_resumes_killed_runs_bit_identically(swept, tmp
         assert (killed / "samples" / png).read_bytes() == (original / "samples" / png).read_bytes()
 
 
+def test_a_sweep_killed_with_sigkill_finishes_bit_identical(tmp_path) -> None:
+    """Kill -9 the whole sweep (parent and worker) mid-run, sweep again: the same run as one
+    never interrupted."""
+    overrides = {**TINY_POINTS, "train.steps": 400, "train.checkpoint_every": 50}
+    overrides.update({"train.sample_every": 200, "train.log_every": 10})
+    path = write_study(tmp_path, "long", overrides)
+    # --jobs 2: one thread per run, as in the in-process sweeps below (and no oversubscription)
+    command = [sys.executable, "-m", "ganforge", "sweep", str(path), "--device=cpu", "--jobs=2"]
+    proc = subprocess.Popen(
+        [*command, "--out", str(tmp_path / "killed")],
+        start_new_session=True,  # its own process group, so the worker dies with it
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    checkpoints = tmp_path / "killed" / "long" / "run" / "checkpoints"
+    deadline = time.monotonic() + 120
+    while not (checkpoints / "step_0000050.pt").exists():
+        assert proc.poll() is None, "the sweep ended before it could be killed"
+        assert time.monotonic() < deadline, "no checkpoint after 2 minutes"
+        time.sleep(0.01)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (checkpoints / "step_0000400.pt").exists()  # it really stopped midway
+
+    study = load_study(path)
+    quiet = {"device": "cpu", "launcher": "inline", "jobs": 2, "say": lambda *_: None}
+    assert sweep(study, root=tmp_path / "killed", **quiet) == 0
+    assert sweep(study, root=tmp_path / "whole", **quiet) == 0
+    killed, whole = tmp_path / "killed" / "long" / "run", tmp_path / "whole" / "long" / "run"
+    assert read_records(tmp_path / "killed" / "long")[-1]["action"] == "resume"
+    assert _clean_rows(killed) == _clean_rows(whole)
+    final = "checkpoints/step_0000400.pt"
+    _assert_same(
+        torch.load(killed / final, weights_only=True),
+        torch.load(whole / final, weights_only=True),
+        "checkpoint",
+    )
+
+
 def test_a_changed_study_is_not_mixed_into_old_runs(swept, tmp_path) -> None:
     study_dir, _, study_path = swept
     copy = tmp_path / "runs" / "tiny"
@@ -270,7 +314,7 @@ def test_submitit_launcher_runs_the_same_worker(tmp_path) -> None:
     pytest.importorskip("submitit", reason="the optional extra ganforge[slurm]")
     path = write_study(tmp_path, "slurmy", TINY_POINTS, eval={"metrics": ["modes2.5k"]})
     study = load_study(path)
-    quiet = {"root": tmp_path / "runs", "device": "cpu", "say": lambda *_: None}
+    quiet = {"root": tmp_path / "runs", "device": "cpu", "jobs": 2, "say": lambda *_: None}
     assert sweep(study, launcher="submitit-local", **quiet) == 0
     (row,) = read_records(tmp_path / "runs" / "slurmy")
     assert row["status"] == "ok" and row["action"] == "new" and "modes2.5k_modes" in row["eval"]
@@ -281,12 +325,13 @@ def test_submitit_launcher_runs_the_same_worker(tmp_path) -> None:
 
 def test_dry_run_lists_runs_with_estimates(tmp_path, capsys) -> None:
     path = write_study(tmp_path, "dry", grid={"loss.name": ["nonsaturating", "lsgan"]})
-    assert main(["sweep", str(path), "--dry-run", "--steps", "1000", "--device", "cpu"]) == 0
+    args = ["sweep", str(path), "--dry-run", "--steps", "1000", "--device", "cpu", "--jobs", "2"]
+    assert main(args) == 0
     out = capsys.readouterr().out
     for name in ("loss.name=nonsaturating", "loss.name=lsgan"):
         line = next(line for line in out.splitlines() if line.startswith(name))
         assert " 1000 " in line and ("s" in line.split()[-1] or "min" in line)
-    assert "wall time with --jobs 1" in out
+    assert "wall time with --jobs 2" in out
 
 
 def test_studies_command_lists_shipped_studies(capsys) -> None:

@@ -21,7 +21,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         points = expand(study, command_line_overrides(args.steps, args.overrides))
         threads = threads_per_job(args.jobs)
         print(
-            f"study {study.name}: {len(points)} runs, {args.jobs} at a time, {threads} threads each"
+            f"study {study.name}: {len(points)} runs, {args.jobs} at a time, "
+            f"{threads} thread{'s' if threads > 1 else ''} each"
         )
         print_estimate(estimate(points, threads, args.device), args.jobs)
         return 0
