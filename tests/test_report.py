@@ -47,6 +47,8 @@ def study(tmp_path_factory) -> Path:
         "published: {source: 'Seed 001, table 4.6', metric: fid5k, label: 'FID (seed)',\n"
         "  note: 'other protocol', values: {a: 53.7, b: 52.4}}\n"
     )
+    failed = {"run": "d", "status": "diverged", "error": "the loss is NaN at step 3"}
+    (folder / "study.jsonl").write_text(json.dumps(failed) + "\n")
     return folder
 
 
@@ -71,6 +73,7 @@ def test_table_has_one_row_per_run_and_only_differing_keys(study: Path) -> None:
     row_b = next(line for line in lines if line.startswith("| b |"))
     assert "**60**" in row_b and "52.4" in row_b  # best FID in bold; the seed's value beside
     assert "other protocol" in md
+    assert "- d (diverged): the loss is NaN at step 3" in md  # a failed run has no row: why
 
 
 def test_html_is_self_contained(study: Path) -> None:
@@ -79,6 +82,7 @@ def test_html_is_self_contained(study: Path) -> None:
     assert page.count("<tr data-run=") == 3
     assert page.count("data:image/png;base64,") == 3 * 3  # first, middle and last grid per run
     assert "<svg" in page and "discriminator loss" in page
+    assert "Failed runs" in page and "the loss is NaN at step 3" in page
     for remote in ("http://", "https://", 'src="/', "//cdn"):
         assert remote not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
 

@@ -13,7 +13,7 @@ from html import escape
 from pathlib import Path
 
 from ganforge.studies.charts import legend, line_chart
-from ganforge.studies.rundata import RunData, collect, metric_keys
+from ganforge.studies.rundata import RunData, collect, failures, metric_keys
 from ganforge.studies.table import best_values, columns, format_cell, markdown
 
 LOSS_CHARTS = (
@@ -158,6 +158,19 @@ def published_html(runs: list[RunData]) -> str:
     )
 
 
+def failures_html(sources: list[Path]) -> str:
+    """Runs the sweep could not finish: they have no row in the table, so say why here."""
+    failed = failures(sources)
+    if not failed:
+        return ""
+    items = "".join(
+        f"<li><b>{escape(str(f.get('run')))}</b> ({escape(str(f.get('status')))}): "
+        f"{escape(str(f.get('error') or ''))}</li>"
+        for f in failed
+    )
+    return f"<h2>Failed runs</h2><ul class='failed'>{items}</ul>"
+
+
 def html_page(runs: list[RunData], sources: list[Path]) -> str:
     studies = sorted({str(r.study.get("name")) for r in runs if r.study and r.study.get("name")})
     title = "ganforge report" + (f": {', '.join(studies)}" if studies else "")
@@ -174,6 +187,7 @@ def html_page(runs: list[RunData], sources: list[Path]) -> str:
         "Only config keys that differ between runs are shown.</p>"
         + published_html(runs)
         + table_html(runs)
+        + failures_html(sources)
         + charts_html(runs)
         + samples_html(runs)
         + f"<script>{SCRIPT}</script></body></html>"
@@ -195,7 +209,12 @@ def write_report(sources: list[Path], output: Path, fmt: str = "html") -> list[P
     output.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "md":
         path = output.with_suffix(".md") if output.suffix == ".html" else output
-        path.write_text(markdown(runs))
+        failed = [
+            f"- {f.get('run')} ({f.get('status')}): {f.get('error')}" for f in failures(sources)
+        ]
+        path.write_text(
+            markdown(runs) + ("\nFailed runs:\n" + "\n".join(failed) + "\n" if failed else "")
+        )
         return [path]
     output.write_text(html_page(runs, sources))
     return [output]

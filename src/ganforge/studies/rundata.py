@@ -131,3 +131,14 @@ def metric_keys(runs: list[RunData]) -> list[str]:
                 if key not in NOT_METRICS and isinstance(value, int | float):
                     keys[key] = None
     return list(keys)
+
+
+def failures(sources: list[Path]) -> list[dict[str, Any]]:
+    """Runs whose latest sweep attempt failed, from the study folders' study.jsonl."""
+    out = []
+    for source in sources:
+        latest: dict[str, dict[str, Any]] = {}
+        for row in read_jsonl(Path(source) / "study.jsonl"):
+            latest[row.get("run", "?")] = row
+        out += [row for row in latest.values() if row.get("status") not in ("ok", None)]
+    return out
