@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -89,7 +90,8 @@ def plan(
             if steps:
                 cadence = quick_cadence(config, config.train.steps, point.overrides)
                 point = Point(point.name, point.source, (*point.overrides, *cadence))
-            _check_same_point(point, history.get(point.name))
+            if (study_dir / point.name / "config.yaml").exists():  # a run to protect
+                _check_same_point(point, history.get(point.name))
             action = action_for(study_dir / point.name, config.train.steps, study.eval.metrics)
             planned.append(Planned(point, config.train.steps, action))
         except GanforgeError as err:
@@ -152,7 +154,7 @@ def sweep(
     overrides: list[str] | tuple[str, ...] = (),
     device: str = "auto",
     launcher: str = "local",
-    say: Any = print,
+    say: Callable[[str], None] = print,
 ) -> int:
     """Run the study; return 0 when every run succeeded (or was already done), 1 otherwise."""
     launch = LAUNCHERS.get(launcher)
