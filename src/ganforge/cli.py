@@ -170,6 +170,16 @@ def cmd_mix(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_translate(args: argparse.Namespace) -> int:
+    from ganforge.runs.outputs import check_output
+    from ganforge.translate import translate
+
+    check_output(args.output, (".png", ".npz"), args.force)
+    count = translate(args.source, args.input, Path(args.output), args.direction)
+    print(f"{args.output} ({count} images, {args.direction})")
+    return 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from ganforge.sampling import export_generator
 
@@ -317,6 +327,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-ema", action="store_true", help="use the raw generator, not its EMA")
     p.set_defaults(func=cmd_mix)
+
+    p = sub.add_parser("translate", help="translate images with a cyclegan or dtn run")
+    p.add_argument("source", metavar="RUN_DIR|CHECKPOINT")
+    p.add_argument("input", metavar="INPUT", help="an .npz file, a folder or one image")
+    p.add_argument("-o", "--output", required=True, help="OUT.npz (arrays) or OUT.png (pairs)")
+    p.add_argument("--direction", choices=("a2b", "b2a"), default="a2b")
+    p.add_argument("--force", action="store_true", help="replace -o that ganforge did not write")
+    p.set_defaults(func=cmd_translate)
 
     p = sub.add_parser("export", help="write the generator as .safetensors with its config")
     p.add_argument("source", metavar="RUN_DIR|CHECKPOINT")

@@ -23,6 +23,10 @@ class DataConfig:
     channels: int | None = None  # 1 or 3 to convert colour; None keeps the dataset's own
     limit: int | None = None  # use only the first N examples (toy data: how many points)
     download: bool = True  # let torchvision download missing files when online
+    # a domain derived from the loaded images (two-domain families): invert (negative),
+    # edges (a fixed Sobel filter), mnistm (digits blended with colour patches, MNIST-M)
+    derive: str | None = None
+    patches: str | None = None  # mnistm: .npz/folder of colour images; None: CIFAR-10 (root)
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,9 @@ class Config:
     description: str = ""
     seed: int = 0
     data: DataConfig = field(default_factory=DataConfig)
+    # domain B of two-domain families (cogan, cyclegan, dtn), sampled apart from `data`
+    # (domain A): unpaired; None for one-domain families
+    data_b: DataConfig | None = None
     model: ModelConfig = field(default_factory=ModelConfig)
     loss: LossConfig = field(default_factory=LossConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)

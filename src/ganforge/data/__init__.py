@@ -5,6 +5,7 @@ from __future__ import annotations
 from ganforge.config import DataConfig
 from ganforge.data import builtin, files, stacked, torchvision_sets, toy
 from ganforge.data.base import ArrayDataset, DatasetSpec, fixed_shape, to_model_range, to_pixels
+from ganforge.data.derive import DERIVATIONS, derive, derived_shape
 from ganforge.data.stream import BatchStream
 from ganforge.errors import ConfigError
 from ganforge.registry import Registry
@@ -77,7 +78,7 @@ for _name, _text in (
 
 def load_dataset(cfg: DataConfig) -> ArrayDataset:
     """Load the dataset named by `cfg.name`, converted to the requested size and channels."""
-    return DATASETS.get(cfg.name).load(cfg)
+    return derive(DATASETS.get(cfg.name).load(cfg), cfg)  # data.derive: a derived domain
 
 
 def check_data(cfg: DataConfig) -> tuple[int, ...]:
@@ -92,7 +93,7 @@ def check_data(cfg: DataConfig) -> tuple[int, ...]:
             f"data.path is set but the {cfg.name} dataset does not read it; set "
             f"data.name={kind} to train on '{cfg.path}', or drop data.path"
         )
-    shape = spec.shape(cfg)
+    shape = derived_shape(cfg, spec.shape(cfg))
     if len(shape) == 1 and (cfg.resolution or cfg.channels):
         raise ConfigError(
             f"data.resolution and data.channels apply to images; {cfg.name} is {shape[0]}-D points"
@@ -102,11 +103,12 @@ def check_data(cfg: DataConfig) -> tuple[int, ...]:
 
 def dataset_shape(cfg: DataConfig) -> tuple[int, ...]:
     """(C, H, W) or (D,) of `cfg`'s dataset, cheaply and without downloading anything."""
-    return DATASETS.get(cfg.name).shape(cfg)
+    return derived_shape(cfg, DATASETS.get(cfg.name).shape(cfg))
 
 
 __all__ = [
     "DATASETS",
+    "DERIVATIONS",
     "ArrayDataset",
     "BatchStream",
     "DatasetSpec",

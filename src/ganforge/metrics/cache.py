@@ -32,4 +32,8 @@ def dataset_key(cfg: DataConfig) -> str:
         parts.append(f"{cfg.resolution}px")
     if cfg.channels:
         parts.append(f"{cfg.channels}ch")
+    if cfg.derive:  # a derived domain (data.derive), with its patch source for mnistm
+        parts.append(cfg.derive)
+        if cfg.patches:
+            parts.append(Path(cfg.patches).stem)
     return "-".join(parts)

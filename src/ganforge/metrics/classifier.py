@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ganforge.config import DataConfig
+from ganforge.config import Config, DataConfig, Options
 from ganforge.data import ArrayDataset, load_dataset, to_model_range
 from ganforge.errors import GanforgeError
 from ganforge.metrics.cache import cache_dir, dataset_key
@@ -134,7 +134,7 @@ def domain_classifier(
     """The cached classifier for `cfg`'s dataset (trained on first use) and its test accuracy."""
     device = torch.device(device)
     base = dataclasses.replace(cfg, split="train", limit=None, channels=1)
-    path = cache_dir("classifiers") / f"{dataset_key(base)}.pt"
+    path = classifier_path(cfg)
     if path.exists():
         state = torch.load(path, map_location="cpu", weights_only=True)
         model = DigitClassifier(state["resolution"], state["num_classes"])
@@ -157,3 +157,23 @@ def domain_classifier(
         log(f"domain classifier test accuracy: {acc:.2%} on {len(test)} images")
     name = f"classifier-{dataset_key(base)}"
     return ClassifierExtractor(model, name, state["resolution"], device), acc
+
+
+def classifier_path(cfg: DataConfig) -> Path:
+    """Where the domain classifier of `cfg`'s dataset is cached (it may not exist yet)."""
+    base = dataclasses.replace(cfg, split="train", limit=None, channels=1)
+    return cache_dir("classifiers") / f"{dataset_key(base)}.pt"
+
+
+def default_encoder(config: Config, device: torch.device) -> Config:
+    """`config` with a family's unset encoder option (dtn: `model.g.encoder`, in the family's
+    `extra["encoder"]`) set to the cached domain classifier of domain A, trained once if it
+    is missing; a run then records which encoder it used."""
+    from ganforge.models import FAMILIES
+
+    option = FAMILIES.get(config.model.name).extra.get("encoder")
+    if option is None or config.model.g.get(option):
+        return config
+    domain_classifier(config.data, device)  # trains and caches it on first use
+    g = Options({**config.model.g, option: str(classifier_path(config.data))})
+    return dataclasses.replace(config, model=dataclasses.replace(config.model, g=g))

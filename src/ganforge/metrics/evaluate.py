@@ -40,6 +40,7 @@ class Evaluator:
         device: torch.device | str = "cpu",
         batch_size: int = 200,
         log: Callable[[str], None] | None = None,
+        data_b: DataConfig | None = None,
     ) -> None:
         if not metrics:
             raise GanforgeError("no metrics requested; e.g. --metrics fid10k,is10k")
@@ -49,6 +50,7 @@ class Evaluator:
             pass
         self.specs: dict[str, Protocol] = {m: protocol(m, num_samples) for m in metrics}
         self.data = data
+        self.data_b = data_b  # domain B of a two-domain run (the agreement metric's transform)
         self.ref = parse_reference(ref, data) if ref else data
         self.device = torch.device(device)
         self.batch_size = batch_size
@@ -146,6 +148,7 @@ class Inputs:
         self.spec = spec
         self.count = spec.count
         self.data = shared.evaluator.data
+        self.data_b = shared.evaluator.data_b
 
     def points(self) -> Tensor:
         """The first `count` samples as float (N, D) points."""

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import torch
 
 from ganforge.data.toy import TOY_MIXTURES
+from ganforge.errors import GanforgeError
 from ganforge.metrics.modes import stacked_modes, toy_coverage
 from ganforge.metrics.protocols import SIZES, Needs, metric
 from ganforge.metrics.scores import (
@@ -95,3 +96,37 @@ def modes(x: Inputs) -> dict[str, float]:
     )
     coverage = stacked_modes(labels)
     return {"": coverage["modes"], **coverage, "classifier_accuracy": accuracy}
+
+
+PAIRS = Needs("image pairs side by side (cogan)", lambda cfg, shape: len(shape) == 3)
+
+
+@metric("agreement", extractor=None, needs=PAIRS, higher_is_better=True)
+def agreement(x: Inputs) -> dict[str, float]:
+    """CoGAN pixel agreement: B image vs the known transform of the A image of each pair"""
+    from ganforge.data import DERIVATIONS
+
+    derive = x.data_b.derive if x.data_b is not None else None
+    transform = DERIVATIONS.get(derive).transform if derive else None
+    if transform is None:
+        raise GanforgeError(
+            "the agreement metric needs domain B derived from domain A by a fixed transform "
+            f"(data_b.derive=invert or edges); this run's data_b.derive is {derive}"
+        )
+    pairs = x.pixels()  # (N, C, H, 2W): A | B, as the cogan generator draws them
+    a, b = pairs.chunk(2, dim=-1)
+    return {"": pixel_agreement(transform(a), b)}
+
+
+def pixel_agreement(expected: torch.Tensor, got: torch.Tensor) -> float:
+    """Mean over images of the fraction of pixels on the same side of mid grey (uint8)."""
+    same = (expected >= 128) == (got >= 128)  # (N, C, H, W)
+    return same.flatten(1).float().mean(1).mean().item()
+
+
+@metric("preservation", extractor="domain", higher_is_better=True)
+def preservation(x: Inputs) -> dict[str, float]:
+    """Label preservation: domain B's classifier finds the source label in translations"""
+    predicted = x.features().logits.argmax(1).cpu()
+    source = x.requested_labels().cpu()
+    return {"": (predicted == source.long()).float().mean().item()}

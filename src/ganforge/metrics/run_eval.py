@@ -11,6 +11,7 @@ from ganforge.metrics.evaluate import Evaluator
 from ganforge.metrics.features import InceptionExtractor
 from ganforge.metrics.reference import parse_reference, reference_features
 from ganforge.metrics.scores import frechet_distance, statistics
+from ganforge.models import translates
 from ganforge.runs import RunDir
 
 ALL_IMAGES = 50_000  # `ganforge fid` reads at most this many images from each set
@@ -36,23 +37,31 @@ def evaluate_source(
     from ganforge.sampling import load_generator
 
     dev = resolve_device(device)
-    loaded = load_generator(source)
     started = time.perf_counter()
-    evaluator = Evaluator(
-        loaded.config.data,
-        [m for m in metrics if m],
-        ref=ref,
-        num_samples=num_samples,
-        inception_weights=inception_weights or loaded.config.eval.inception_weights,
-        device=dev,
-        batch_size=batch_size,
-    )
-    # images are quantised batch by batch (50k float images would not fit in memory)
-    draw = loaded.sample_pixels if len(loaded.data_shape) == 3 else loaded.sample
-    n = evaluator.num_samples
-    results = evaluator(draw(n, seed=seed, device=dev), loaded.labels(0, n, torch.device("cpu")))
+    run = _run_dir_of(Path(source))
+    if run is not None and translates(run.load_config()):  # cyclegan, dtn: in domain B
+        results, step, evaluator = _evaluate_translation(
+            source, metrics, ref, num_samples, inception_weights, dev, batch_size
+        )
+    else:
+        loaded = load_generator(source)
+        evaluator = Evaluator(
+            loaded.config.data,
+            [m for m in metrics if m],
+            ref=ref,
+            num_samples=num_samples,
+            inception_weights=inception_weights or loaded.config.eval.inception_weights,
+            device=dev,
+            batch_size=batch_size,
+            data_b=loaded.config.data_b,
+        )
+        # images are quantised batch by batch (50k float images would not fit in memory)
+        draw = loaded.sample_pixels if len(loaded.data_shape) == 3 else loaded.sample
+        n = evaluator.num_samples
+        labels = loaded.labels(0, n, torch.device("cpu"))
+        results, step = evaluator(draw(n, seed=seed, device=dev), labels), loaded.step
     row = {
-        "step": loaded.step,
+        "step": step,
         "kind": "eval",
         **results,
         "ref": ref or "training data",
@@ -60,10 +69,48 @@ def evaluate_source(
     }
     if evaluator.domain_accuracy is not None:
         row["domain_classifier_accuracy"] = evaluator.domain_accuracy
-    run = _run_dir_of(Path(source))
     if run is not None:
         run.append_metrics(row)
     return row
+
+
+def _evaluate_translation(
+    source: str | Path,
+    metrics: list[str],
+    ref: str | None,
+    num_samples: int | None,
+    inception_weights: str | None,
+    device: torch.device,
+    batch_size: int,
+) -> tuple[dict, int, Evaluator]:
+    """Translate the first N images of domain A and score them as images of domain B, with
+    the A labels as the labels to preserve (label preservation, FID in domain B)."""
+    import dataclasses
+
+    from ganforge.data import load_dataset, to_pixels
+    from ganforge.translate import load_translator
+
+    translator = load_translator(source, "a2b")
+    config = translator.config
+    evaluator = Evaluator(
+        config.data_b,
+        [m for m in metrics if m],
+        ref=ref,
+        num_samples=num_samples,
+        inception_weights=inception_weights or config.eval.inception_weights,
+        device=device,
+        batch_size=batch_size,
+        data_b=config.data_b,
+    )
+    translator.network.to(device)
+    sources = load_dataset(dataclasses.replace(config.data, limit=evaluator.num_samples))
+    translated = torch.cat(
+        [
+            to_pixels(translator(sources.data[i : i + batch_size].to(device))).cpu()
+            for i in range(0, len(sources), batch_size)
+        ]
+    )
+    return evaluator(translated, sources.labels), translator.step, evaluator
 
 
 def fid_between(

@@ -15,7 +15,17 @@ from typing import Any
 from torch import nn
 
 from ganforge.config import Config
-from ganforge.models import conditional, dcgan, mlp, resnet, stylegan
+from ganforge.models import (
+    cogan,
+    conditional,
+    cyclegan,
+    dcgan,
+    dtn,
+    mlp,
+    resnet,
+    stylegan,
+)
+from ganforge.models.domains import check_domains, translates, two_domains
 from ganforge.models.family import (
     FAMILIES,
     Family,
@@ -101,7 +111,50 @@ FAMILIES.add(
 )
 
 
-def network_spec(config: Config, data_shape: tuple[int, ...], num_classes: int) -> NetworkSpec:
+FAMILIES.add(
+    "cogan",
+    Family(
+        cogan.GeneratorOptions,
+        cogan.DiscriminatorOptions,
+        cogan.build,
+        cogan.task,
+        check=cogan.check,
+        description="Coupled GANs: two G sharing first layers, two D sharing last (data_b)",
+        extra={"domains": 2, "same_channels": True},
+    ),
+)
+FAMILIES.add(
+    "cyclegan",
+    Family(
+        cyclegan.GeneratorOptions,
+        cyclegan.DiscriminatorOptions,
+        cyclegan.build,
+        cyclegan.task,
+        check=cyclegan.check,
+        description="CycleGAN: unpaired translation A <-> B, cycle and identity losses (data_b)",
+        extra={"domains": 2, "translates": True},
+    ),
+)
+FAMILIES.add(
+    "dtn",
+    Family(
+        dtn.GeneratorOptions,
+        dtn.DiscriminatorOptions,
+        dtn.build,
+        dtn.task,
+        check=dtn.check,
+        description="Domain Transfer Network: G = g(f(x)), f a fixed domain classifier (data_b)",
+        extra={"domains": 2, "translates": True, "encoder": "encoder"},
+    ),
+)
+
+
+def network_spec(
+    config: Config,
+    data_shape: tuple[int, ...],
+    num_classes: int,
+    data_shape_b: tuple[int, ...] | None = None,
+) -> NetworkSpec:
     conditional = config.model.conditional != "none"
     return NetworkSpec(
         latent_dim=config.model.latent_dim,
@@ -110,21 +163,32 @@ def network_spec(config: Config, data_shape: tuple[int, ...], num_classes: int) 
         width=config.model.width,
         init=config.model.init,
         conditional=config.model.conditional if conditional else "none",
+        data_shape_b=tuple(data_shape_b) if data_shape_b else None,
     )
 
 
 def build_networks(
-    config: Config, data_shape: tuple[int, ...], num_classes: int = 0
+    config: Config,
+    data_shape: tuple[int, ...],
+    num_classes: int = 0,
+    data_shape_b: tuple[int, ...] | None = None,
 ) -> dict[str, nn.Module]:
-    """Every network of `config`'s family, initialised with the model's init scheme."""
+    """Every network of `config`'s family, initialised with the model's init scheme;
+    `data_shape_b` is domain B's shape for two-domain families (default: `data_shape`)."""
     g_options, d_options = family_options(config)
     family = FAMILIES.get(config.model.name)
-    return family.build(network_spec(config, data_shape, num_classes), g_options, d_options)
+    spec = network_spec(config, data_shape, num_classes, data_shape_b)
+    return family.build(spec, g_options, d_options)
 
 
-def build_task(config: Config, data_shape: tuple[int, ...], num_classes: int = 0) -> Task:
+def build_task(
+    config: Config,
+    data_shape: tuple[int, ...],
+    num_classes: int = 0,
+    data_shape_b: tuple[int, ...] | None = None,
+) -> Task:
     """The networks of `config` and the phases that train them."""
-    networks = build_networks(config, data_shape, num_classes)
+    networks = build_networks(config, data_shape, num_classes, data_shape_b)
     return FAMILIES.get(config.model.name).task(networks, config)
 
 
@@ -142,6 +206,9 @@ __all__ = [
     "build_generator",
     "build_networks",
     "build_task",
+    "check_domains",
     "family_options",
     "sample_latent",
+    "translates",
+    "two_domains",
 ]

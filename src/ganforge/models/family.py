@@ -31,6 +31,7 @@ class NetworkSpec:
     width: int  # base width when the options leave sizes to the resolution
     init: str = "dcgan"  # weight init scheme (models.layers.initialize)
     conditional: str = "none"  # model.conditional: how the labels enter (concat, projection...)
+    data_shape_b: tuple[int, ...] | None = None  # domain B of two-domain families (data_b)
 
 
 class Sources(Protocol):
@@ -38,8 +39,9 @@ class Sources(Protocol):
 
     noise: torch.Generator  # every random number of a step: label noise, GP mixing...
 
-    def real(self) -> tuple[Tensor, Tensor | None]:
-        """The next training batch (model range) and its labels (None if unconditional)."""
+    def real(self, domain: str = "a") -> tuple[Tensor, Tensor | None]:
+        """The next training batch (model range) and its labels (None if unconditional);
+        domain "b" draws from data_b's own stream (two-domain families)."""
 
     def latent(self, n: int) -> Tensor:
         """n latent vectors from the configured distribution."""

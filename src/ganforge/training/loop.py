@@ -18,7 +18,7 @@ from torch import Tensor, nn
 from ganforge.config import Config
 from ganforge.data import ArrayDataset, BatchStream, load_dataset, to_model_range
 from ganforge.metrics.diagnostics import FailureMonitor, pairwise_diversity
-from ganforge.models import Phase, build_task, sample_latent
+from ganforge.models import Phase, build_task, sample_latent, translates
 from ganforge.runs import RunDir, plot_losses, save_samples
 from ganforge.training import state
 from ganforge.training.divergence import check_finite, watched
@@ -53,9 +53,11 @@ class Trainer:
         torch.manual_seed(config.seed)  # weight init and dropout masks
         self.dataset = dataset if dataset is not None else load_dataset(config.data)
         self.data_shape = self.dataset.shape
+        self.dataset_b = load_dataset(config.data_b) if config.data_b else None  # domain B
+        shape_b = self.dataset_b.shape if self.dataset_b else None
         conditional = config.model.conditional != "none"
         self.num_classes = self.dataset.num_classes if conditional else 0
-        self.task = build_task(config, self.data_shape, self.num_classes)
+        self.task = build_task(config, self.data_shape, self.num_classes, shape_b)
         for net in self.task.networks.values():
             net.to(self.device)
         self.params = {
@@ -71,10 +73,14 @@ class Trainer:
         self.ema = GeneratorEMA(G, t.ema_decay, t.ema_start) if t.ema_decay else None
         self.monitor = FailureMonitor(has_accuracy=True)  # rows without accuracy skip that check
         self.stream = BatchStream(self.dataset, t.batch_size, config.seed, self.device)
+        self.stream_b = (  # domain B: unpaired, in its own order from its own seed
+            BatchStream(self.dataset_b, t.batch_size, config.seed + 7, self.device)
+            if self.dataset_b else None
+        )  # fmt: skip
         self.noise = torch.Generator(self.device).manual_seed(config.seed + 1)
         self.sources = BatchSources(
             self.stream, self.noise, config.model.latent_dim, config.model.latent_dist,
-            self.num_classes,
+            self.num_classes, stream_b=self.stream_b,
         )  # fmt: skip
         fixed = torch.Generator(self.device).manual_seed(config.seed + 2)
         count = POINT_SAMPLES if len(self.data_shape) == 1 else t.grid_size
@@ -82,6 +88,8 @@ class Trainer:
             count, config.model.latent_dim, config.model.latent_dist, fixed, self.device
         )
         self.fixed_y = fixed_labels(count, self.num_classes, self.device)
+        if translates(config):  # translating families: grids show fixed A images translated
+            self.fixed_z = to_model_range(self.dataset.data[:count]).to(self.device)
         # real-data diversity for the mode-collapse alarm, from a fixed subset of the same size
         pick = torch.randperm(len(self.dataset), generator=torch.Generator().manual_seed(0))
         self.real_diversity = pairwise_diversity(to_model_range(self.dataset.data[pick[:count]]))

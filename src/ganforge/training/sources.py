@@ -23,14 +23,18 @@ class BatchSources:
         latent_dim: int,
         latent_dist: str,
         num_classes: int,
+        stream_b: BatchStream | None = None,
     ) -> None:
         self.stream, self.noise = stream, noise
+        self.stream_b = stream_b  # domain B of two-domain families (data_b)
         self.latent_dim, self.latent_dist = latent_dim, latent_dist
         self.num_classes = num_classes  # 0: unconditional, labels are never drawn
         self.device = stream.device
 
-    def real(self) -> tuple[Tensor, Tensor | None]:
-        images, labels = self.stream.next()
+    def real(self, domain: str = "a") -> tuple[Tensor, Tensor | None]:
+        if domain not in ("a", "b") or (domain == "b" and self.stream_b is None):
+            raise ValueError(f"no training data for domain '{domain}' (data_b gives domain B)")
+        images, labels = (self.stream if domain == "a" else self.stream_b).next()
         return images, (labels if self.num_classes else None)
 
     def latent(self, n: int) -> Tensor:

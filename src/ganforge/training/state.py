@@ -40,6 +40,8 @@ def state_dict(t: Trainer) -> dict[str, Any]:
         "optimizers": {key: opt.state_dict() for key, opt in t.optimizers.items()},
         "ema": t.ema.state_dict() if t.ema else None,
         "stream": t.stream.state_dict(),
+        "stream_b": t.stream_b.state_dict() if t.stream_b else None,  # domain B (data_b)
+        "data_shape_b": list(t.dataset_b.shape) if t.dataset_b else None,
         "monitor": t.monitor.state_dict(),
         "best": t.evaluation.best if t.evaluation else None,
         "rng": rng,
@@ -65,6 +67,8 @@ def load_state_dict(t: Trainer, state: dict[str, Any]) -> None:
             f"the checkpoint does not fit the networks this config describes ({first})"
         ) from None
     t.stream.load_state_dict(state["stream"])
+    if t.stream_b is not None:
+        t.stream_b.load_state_dict(state["stream_b"])
     t.monitor.load_state_dict(state["monitor"])
     if t.evaluation is not None:
         t.evaluation.best = state.get("best")

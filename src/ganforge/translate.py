@@ -1,0 +1,133 @@
+"""`ganforge translate`: images of one domain through a trained translating family.
+
+CycleGAN translates both ways (`a2b`: its `generator` G, `b2a`: `generator_ba` F); DTN's
+G = g o f translates A -> B. Inputs are an .npz file (`images`, or `samples` as `ganforge
+sample` writes them), a folder of images or one image file, converted to the size and channels
+the network was trained on. The output is an .npz (`samples`: uint8 (N, H, W, C), as `ganforge
+sample` writes) or a .png grid of input | translation pairs.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from ganforge.config import Config, DataConfig, config_from_dict
+from ganforge.data import load_dataset, to_model_range
+from ganforge.data.files import IMAGE_SUFFIXES
+from ganforge.data.transforms import convert_channels, resize_square, to_nchw
+from ganforge.errors import CheckpointError, GanforgeError
+from ganforge.models import build_networks, translates
+from ganforge.runs import RunDir
+from ganforge.runs.checkpoints import load_checkpoint, newest_loadable
+from ganforge.sampling import write_samples
+
+DIRECTIONS = {"a2b": "generator", "b2a": "generator_ba"}
+
+
+@dataclass
+class LoadedTranslator:
+    network: nn.Module
+    config: Config
+    in_shape: tuple[int, ...]  # (C, H, W) of the images it reads
+    out_shape: tuple[int, ...]
+    direction: str
+    step: int
+
+    @torch.no_grad()
+    def __call__(self, images: Tensor, batch_size: int = 256) -> Tensor:
+        """uint8 (N, C, H, W) of the input domain -> (N, C', H, W) in [-1, 1]."""
+        self.network.eval()
+        return torch.cat(
+            [
+                self.network(to_model_range(images[i : i + batch_size]))
+                for i in range(0, len(images), batch_size)
+            ]
+        )
+
+
+def load_translator(
+    source: str | Path, direction: str = "a2b", warn: Callable[[str], None] | None = None
+) -> LoadedTranslator:
+    """The network of a run (newest loadable checkpoint) or checkpoint for `direction`."""
+    if direction not in DIRECTIONS:
+        raise GanforgeError(f"--direction must be a2b or b2a, got '{direction}'")
+    path = Path(source)
+    if not path.exists():
+        raise CheckpointError(f"'{path}' does not exist; give a run directory or a checkpoint")
+    if path.is_dir():
+        run = RunDir(path)
+        if not run.checkpoints_dir.is_dir():
+            raise CheckpointError(f"'{path}' is not a ganforge run directory (no checkpoints)")
+        _, state = newest_loadable(run.checkpoints_dir, warn or _warn)
+    else:
+        state = load_checkpoint(path)
+    config = config_from_dict(state["config"])
+    if not translates(config):
+        raise GanforgeError(
+            f"'{path}' is a {config.model.name} run; translate needs a family that translates "
+            "images (cyclegan, dtn)"
+        )
+    shape = tuple(state["data_shape"])
+    shape_b = tuple(state.get("data_shape_b") or shape)
+    nets = build_networks(config, shape, 0, shape_b)
+    name = DIRECTIONS[direction]
+    if name not in nets:
+        raise GanforgeError(f"the {config.model.name} family translates a2b only")
+    use_ema = name == "generator" and state.get("ema") is not None
+    try:
+        nets[name].load_state_dict(state["ema"] if use_ema else state["networks"][name])
+    except (RuntimeError, KeyError) as err:
+        first = str(err).strip().splitlines()[0]
+        raise CheckpointError(f"the {name} in '{path}' does not fit its config ({first})") from None
+    shapes = (shape, shape_b) if direction == "a2b" else (shape_b, shape)
+    return LoadedTranslator(nets[name].eval(), config, *shapes, direction, int(state["step"]))
+
+
+def _warn(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def read_images(source: str | Path, shape: tuple[int, ...]) -> Tensor:
+    """uint8 (N, C, H, W) at `shape` from an .npz file, a folder or one image file."""
+    path = Path(source)
+    channels, side = shape[0], shape[-1]
+    if not path.exists():
+        raise GanforgeError(f"input '{path}' does not exist")
+    if path.is_dir() or path.suffix == ".npz":
+        name = "folder" if path.is_dir() else "npz"
+        cfg = DataConfig(name=name, path=str(path), resolution=side, channels=channels)
+        return load_dataset(cfg).data
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        raise GanforgeError(f"input '{path}' must be an .npz file, a folder or an image file")
+    from PIL import Image
+
+    with Image.open(path) as image:
+        pixels = np.array(image.convert("RGB" if channels == 3 else "L"))
+    return resize_square(convert_channels(to_nchw(pixels[None], str(path)), channels), side)
+
+
+def side_by_side(inputs: Tensor, outputs: Tensor) -> Tensor:
+    """(N, C, H, 2W) pairs in [-1, 1]: each input beside its translation (grey -> RGB)."""
+    channels = max(inputs.shape[1], outputs.shape[1])
+    x = convert_channels(inputs, channels)
+    y = outputs.expand(-1, channels, -1, -1) if outputs.shape[1] < channels else outputs
+    return torch.cat([to_model_range(x), y], dim=-1)
+
+
+def translate(
+    source: str | Path, inputs: str | Path, out: str | Path, direction: str = "a2b"
+) -> int:
+    """Translate every image of `inputs` into `out` (.npz or .png); returns how many."""
+    translator = load_translator(source, direction)
+    images = read_images(inputs, translator.in_shape)
+    outputs = translator(images)
+    out = Path(out)
+    write_samples(side_by_side(images, outputs) if out.suffix == ".png" else outputs, out)
+    return len(outputs)
