@@ -46,6 +46,7 @@ def study(tmp_path_factory) -> Path:
         "name: tiny\ndescription: three tiny runs\n"
         "published: {source: 'Seed 001, table 4.6', metric: fid5k, label: 'FID (seed)',\n"
         "  note: 'other protocol', values: {a: 53.7, b: 52.4}}\n"
+        "target: {metric: fid_domain1k, value: 75}\n"
     )
     failed = {"run": "d", "status": "diverged", "error": "the loss is NaN at step 3"}
     (folder / "study.jsonl").write_text(json.dumps(failed) + "\n")
@@ -74,6 +75,18 @@ def test_table_has_one_row_per_run_and_only_differing_keys(study: Path) -> None:
     assert "**60**" in row_b and "52.4" in row_b  # best FID in bold; the seed's value beside
     assert "other protocol" in md
     assert "- d (diverged): the loss is NaN at step 3" in md  # a failed run has no row: why
+
+
+def test_time_to_a_target_quality(study: Path) -> None:
+    """b reaches FID 75 at its step-4 evaluation, a never does, c was never evaluated."""
+    from ganforge.studies.table import columns
+
+    runs = {r.name: r for r in collect([study])}
+    (col,) = [c for c in columns(list(runs.values())) if c.title.startswith("time to")]
+    assert col.title == "time to fid_domain1k <= 75 (s)"
+    assert col.value(runs["a"]) is None and col.value(runs["c"]) is None
+    b = runs["b"]
+    assert 0 < col.value(b) == b.seconds_until(4) < b.train_seconds
 
 
 def test_html_is_self_contained(study: Path) -> None:

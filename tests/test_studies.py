@@ -327,8 +327,9 @@ def test_submitit_launcher_runs_the_same_worker(tmp_path) -> None:
 
 def test_dry_run_lists_runs_with_estimates(tmp_path, capsys) -> None:
     path = write_study(tmp_path, "dry", grid={"loss.name": ["nonsaturating", "lsgan"]})
-    args = ["sweep", str(path), "--dry-run", "--steps", "1000", "--device", "cpu", "--jobs", "2"]
-    assert main(args) == 0
+    # options before and after the study, overrides between them
+    args = ["sweep", "--device", "cpu", str(path), "--dry-run", "train.batch_size=4", "--jobs=2"]
+    assert main([*args, "--steps", "1000"]) == 0
     out = capsys.readouterr().out
     for name in ("loss.name=nonsaturating", "loss.name=lsgan"):
         line = next(line for line in out.splitlines() if line.startswith(name))

@@ -13,6 +13,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from ganforge.studies.spec import expand, load_study
     from ganforge.studies.sweep import command_line_overrides, sweep, threads_per_job
 
+    args = _after_study(args)
     study = load_study(args.study)
     if args.eval is not None:
         metrics = tuple(m for m in args.eval.split(",") if m)
@@ -54,20 +55,50 @@ def cmd_studies(args: argparse.Namespace) -> int:
     return 0
 
 
+def sweep_options(p: argparse.ArgumentParser, suppress: bool = False) -> None:
+    """The sweep's options; with `suppress`, only those actually given land in the namespace."""
+
+    def default(value: object) -> object:
+        return argparse.SUPPRESS if suppress else value
+
+    p.add_argument("--jobs", type=int, default=default(1), help="runs at once; cores are split")
+    p.add_argument("--steps", type=int, default=default(None), help="train every run N steps")
+    p.add_argument("--eval", metavar="METRICS", default=default(None), help="replaces the study's")
+    p.add_argument("--out", default=default("runs"), help="root of the study folder (runs)")
+    p.add_argument("--device", default=default("auto"), help="auto | cpu | cuda (default auto)")
+    p.add_argument(
+        "--launcher",
+        default=default("local"),
+        help="local (default) | slurm | submitit-local | inline",
+    )
+    p.add_argument(
+        "--dry-run", action="store_true", default=default(False), help="list runs, estimate time"
+    )
+
+
+def _after_study(args: argparse.Namespace) -> argparse.Namespace:
+    """`sweep STUDY --steps 50 data.name=npz --jobs 2`: argparse alone takes positionals only
+    in one block, so what follows the study is parsed here, overrides and options intermixed."""
+    inner = argparse.ArgumentParser(prog="ganforge sweep STUDY")
+    inner.add_argument("overrides", nargs="*", metavar="key=value")
+    sweep_options(inner, suppress=True)
+    for key, value in vars(inner.parse_intermixed_args(args.rest)).items():
+        setattr(args, key, value)
+    return args
+
+
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Register `sweep`, `report` and `studies` on the `ganforge` subparsers."""
     p = sub.add_parser("sweep", help="run every point of a study as its own run directory")
     p.add_argument("study", metavar="STUDY|STUDY.yaml", help="a shipped study or a YAML file")
-    p.add_argument("overrides", nargs="*", metavar="key=value", help="applied to every run")
-    p.add_argument("--jobs", type=int, default=1, help="runs at once; cores are split among them")
-    p.add_argument("--steps", type=int, help="train every run for N steps (a quick look)")
-    p.add_argument("--eval", metavar="METRICS", help="comma-separated; replaces the study's")
-    p.add_argument("--out", default="runs", help="root of the study folder (default runs)")
-    p.add_argument("--device", default="auto", help="auto | cpu | cuda (default auto)")
+    # everything after the study: overrides and options in any order (see _after_study)
     p.add_argument(
-        "--launcher", default="local", help="local (default) | slurm | submitit-local | inline"
+        "rest",
+        nargs=argparse.REMAINDER,
+        metavar="key=value | option ...",
+        help="overrides applied to every run, and the options below, in any order",
     )
-    p.add_argument("--dry-run", action="store_true", help="list runs with estimated times")
+    sweep_options(p)
     p.set_defaults(func=cmd_sweep)
 
     p = sub.add_parser("report", help="one self-contained HTML page comparing runs")

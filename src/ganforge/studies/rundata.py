@@ -36,10 +36,16 @@ class RunData:
 
     @property
     def train_seconds(self) -> float:
-        """Time inside the training loop: each row's seconds per step times the steps it covers."""
+        return self.seconds_until(self.last_step)
+
+    def seconds_until(self, last: int) -> float:
+        """Time inside the training loop up to step `last`: each row's seconds per step times
+        the steps it covers (start-up and separate evaluations are not counted)."""
         total, previous = 0.0, 0
         for row in self.rows:
             step = row.get("step", 0)
+            if step > last:
+                break
             if isinstance(row.get("sec_per_step"), int | float):
                 total += (step - previous) * row["sec_per_step"]
             previous = step

@@ -11,6 +11,7 @@ runs:                              # named presets/configs, each crossed with gr
   - {name: conv, config: my.yaml, overrides: {model.width: 32}}
 eval: {metrics: [fid_domain5k, classes5k], ref: null, num_samples: null}
 published: {source: "...", metric: fid5k, note: "...", values: {dense: 53.7}}
+target: {metric: fid_domain2k, value: 50}  # report: training time until a run reaches it
 ```
 
 Every point is named by what differs between points (`conv,loss.name=lsgan,seed=1`), so the
@@ -31,7 +32,17 @@ import yaml
 from ganforge.errors import ConfigError
 from ganforge.registry import suggest
 
-STUDY_KEYS = ("description", "base", "overrides", "grid", "seeds", "runs", "eval", "published")
+STUDY_KEYS = (
+    "description",
+    "base",
+    "overrides",
+    "grid",
+    "seeds",
+    "runs",
+    "eval",
+    "published",
+    "target",
+)
 RUN_KEYS = ("name", "preset", "config", "overrides")
 EVAL_KEYS = ("metrics", "ref", "num_samples", "inception_weights")
 
@@ -117,6 +128,11 @@ def parse_study(name: str, text: str, folder: Path | None) -> Study:
         raise ConfigError(f"study '{name}' names two runs the same: {', '.join(names)}")
     ev = data.get("eval") or {}
     _known(ev, EVAL_KEYS, "study eval")
+    target = data.get("target")
+    if target is not None and not (isinstance(target, dict) and {"metric", "value"} <= set(target)):
+        raise ConfigError(
+            "study 'target' must give a metric and a value, e.g. {metric: fid5k, value: 50}"
+        )
     return Study(
         name=name,
         description=str(data.get("description", "")),

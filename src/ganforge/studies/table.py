@@ -93,6 +93,9 @@ def columns(runs: list[RunData]) -> list[Column]:
         label = published.get("label") or f"{published.get('metric', 'value')} (published)"
         better = direction(str(published.get("metric", ""))) or "lower"
         cols.append(Column(label, _published, better, "published"))
+    target = next((r.study["target"] for r in runs if (r.study or {}).get("target")), None)
+    if target:
+        cols.append(time_to_target(str(target["metric"]), float(target["value"])))
     cols += [
         Column("steps", lambda r: r.last_step, digits=0),
         Column("train time (s)", lambda r: r.train_seconds or None, "lower", digits=3),
@@ -121,6 +124,21 @@ def metric_columns(runs: list[RunData]) -> list[Column]:
         else:
             cols.append(Column(key, _final(key), better, "metric"))
     return cols
+
+
+def time_to_target(metric: str, value: float) -> Column:
+    """Training seconds until `metric` first reaches `value` (seed 000 chose its family by
+    training time): needs evaluations during training (`eval.every`); blank if never reached."""
+    higher = direction(metric) == "higher"
+
+    def read(run: RunData) -> float | None:
+        for step, v in run.eval_values(metric):
+            if (v >= value) if higher else (v <= value):
+                return run.seconds_until(step)
+        return None
+
+    sign = ">=" if higher else "<="
+    return Column(f"time to {metric} {sign} {value:g} (s)", read, "lower", digits=3)
 
 
 def _config_reader(key: str) -> Callable[[RunData], Any]:
