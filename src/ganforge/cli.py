@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -53,14 +54,16 @@ def cmd_train(args: argparse.Namespace) -> int:
         if args.dry_run:
             print(dump_config(config), end="")
             return 0
-        if not args.run_dir:  # chosen here, so a crash log can go into it
+        # chosen here, so a crash log can go into it; under torchrun, rank 0 chooses in train()
+        if not args.run_dir and os.environ.get("WORLD_SIZE", "1") == "1":
             from ganforge.runs import next_run_path
 
             args.run_dir = str(next_run_path(Path("runs"), config.name))
         run = train(
             config, run_dir=args.run_dir, device=args.device, progress=progress, force=args.force
         )
-    print(run.path)
+    if os.environ.get("RANK", "0") == "0":  # one line from a torchrun job, not one per process
+        print(run.path)
     return 0
 
 

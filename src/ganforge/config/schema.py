@@ -39,6 +39,7 @@ class ModelConfig:
     # none | concat (cGAN) | projection (D projection, G conditional batch norm) | acgan
     # (auxiliary classifier, loss.aux_weight); `ganforge families` lists what each family has
     conditional: str = "none"
+    sync_bn: bool = False  # torchrun on GPUs: batch norm statistics over all processes' shards
     # the family's own generator and discriminator options: `ganforge families NAME` lists
     # them; an option the family does not have is refused
     g: Options = field(default_factory=Options)

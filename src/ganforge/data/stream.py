@@ -14,8 +14,16 @@ class BatchStream:
     seed and the epoch number, so resuming needs only (epoch, position) to continue exactly."""
 
     def __init__(
-        self, dataset: ArrayDataset, batch_size: int, seed: int, device: torch.device | str = "cpu"
+        self,
+        dataset: ArrayDataset,
+        batch_size: int,
+        seed: int,
+        device: torch.device | str = "cpu",
+        shard: tuple[int, int] = (0, 1),
     ) -> None:
+        """`batch_size` is the global batch; `shard` = (rank, world size): this process gets
+        the rank-th of world-size equal slices of every global batch, so N processes see
+        exactly the examples one process would, in the same order."""
         if len(dataset) < batch_size:
             raise DatasetError(
                 f"the dataset '{dataset.name}' has {len(dataset)} examples, fewer than one batch "
@@ -25,6 +33,8 @@ class BatchStream:
         self.data = dataset.data.to(self.device)
         self.labels = dataset.labels.to(self.device) if dataset.labels is not None else None
         self.batch_size = batch_size
+        rank, world = shard
+        self.local = slice(rank * batch_size // world, (rank + 1) * batch_size // world)
         self.seed = seed
         self.epoch = 0
         self.position = 0
@@ -40,7 +50,7 @@ class BatchStream:
             self.epoch += 1
             self.position = 0
             self._order = self._permutation(self.epoch)
-        index = self._order[self.position : self.position + self.batch_size]
+        index = self._order[self.position : self.position + self.batch_size][self.local]
         self.position += self.batch_size
         labels = self.labels[index] if self.labels is not None else None
         return to_model_range(self.data[index]), labels

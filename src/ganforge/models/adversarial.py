@@ -183,7 +183,7 @@ def adversarial_task(networks: dict[str, nn.Module], config: Config) -> Task:
         return penalty, {"d_penalty": penalty.detach() / every}
 
     def g_loss(src: Sources) -> tuple[Tensor, dict[str, Tensor]]:
-        z = src.latent(config.train.batch_size)
+        z = src.latent(src.batch_size)
         y = src.fake_labels(z.shape[0])
         loss = objective.spec.generator(objective.scores(D(seen(G(z, y), src), y)))
         return loss, {"g_loss": loss.detach()}

@@ -182,7 +182,7 @@ def acgan_task(networks: dict[str, nn.Module], config: Config) -> Task:
         return penalty, {"d_penalty": penalty.detach() / every}
 
     def g_loss(src: Sources) -> tuple[Tensor, dict[str, Tensor]]:
-        z = src.latent(config.train.batch_size)
+        z = src.latent(src.batch_size)
         y = _labels(src.fake_labels(z.shape[0]))
         raw, logits = D.classify(seen(G(z, y), src))
         loss = objective.spec.generator(objective.scores(raw))

@@ -38,6 +38,7 @@ class Sources(Protocol):
     """What a phase's loss may draw from; the loop provides it, seeded and resumable."""
 
     noise: torch.Generator  # every random number of a step: label noise, GP mixing...
+    batch_size: int  # examples per batch in this process (train.batch_size / processes)
 
     def real(self, domain: str = "a") -> tuple[Tensor, Tensor | None]:
         """The next training batch (model range) and its labels (None if unconditional);

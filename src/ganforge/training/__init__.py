@@ -6,7 +6,7 @@ import dataclasses
 from pathlib import Path
 
 from ganforge.config import Config
-from ganforge.device import resolve_device
+from ganforge.distributed import Distributed, from_environment, shutdown
 from ganforge.runs import RunDir, next_run_path
 from ganforge.training.loop import Trainer
 from ganforge.training.plan import resolve_config
@@ -22,17 +22,31 @@ def train(
 ) -> RunDir:
     """Train `config` into a new run directory (default runs/NNNNN-NAME) and return it.
 
-    A folder that holds anything but a ganforge run is refused unless `force` is set.
+    A folder that holds anything but a ganforge run is refused unless `force` is set. Under
+    `torchrun` every process calls this; they train together and rank 0 writes the run.
     """
-    dev = resolve_device(device)
-    config = resolve_config(config, dev)
-    path = Path(run_dir) if run_dir else next_run_path(Path(runs_root), config.name)
-    run = RunDir(path)
-    run.check_new(force)
-    trainer = Trainer(config, run, dev)  # fails on bad data before anything is written
-    run.create(config, force)
-    trainer.train(progress)
+    job, dev = from_environment(device)
+    try:
+        config = resolve_config(config, dev)
+        if run_dir:
+            path = Path(run_dir)
+        else:  # rank 0 numbers the run; the other processes of a torchrun job follow it
+            path = Path(job.broadcast_object(_next_path(job, Path(runs_root), config.name)))
+        run = RunDir(path)
+        if job.is_main:
+            run.check_new(force)
+        trainer = Trainer(config, run, dev, job=job)  # fails on bad data before any write
+        if job.is_main:
+            run.create(config, force)
+        job.barrier()
+        trainer.train(progress if job.is_main else False)
+    finally:
+        shutdown(job)
     return run
+
+
+def _next_path(job: Distributed, root: Path, name: str) -> str | None:
+    return str(next_run_path(root, name)) if job.is_main else None
 
 
 def resume(
@@ -43,14 +57,18 @@ def resume(
 ) -> RunDir:
     """Continue the run in `run_dir` from its newest good checkpoint."""
     run = RunDir(Path(run_dir))
-    dev = resolve_device(device)
-    config = run.load_config()
-    if steps is not None:
-        config = dataclasses.replace(config, train=dataclasses.replace(config.train, steps=steps))
-    config = resolve_config(config, dev)
-    trainer = Trainer(config, run, dev)
-    trainer.resume()
-    trainer.train(progress)
+    job, dev = from_environment(device)
+    try:
+        config = run.load_config()
+        if steps is not None:
+            train_steps = dataclasses.replace(config.train, steps=steps)
+            config = dataclasses.replace(config, train=train_steps)
+        config = resolve_config(config, dev)
+        trainer = Trainer(config, run, dev, job=job)
+        trainer.resume()
+        trainer.train(progress if job.is_main else False)
+    finally:
+        shutdown(job)
     return run
 
 

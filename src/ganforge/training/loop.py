@@ -17,6 +17,8 @@ from torch import Tensor, nn
 
 from ganforge.config import Config
 from ganforge.data import ArrayDataset, BatchStream, load_dataset, to_model_range
+from ganforge.distributed import Distributed
+from ganforge.errors import ConfigError
 from ganforge.metrics.diagnostics import FailureMonitor, pairwise_diversity
 from ganforge.models import Phase, build_task, sample_latent, translates
 from ganforge.runs import RunDir, plot_losses, save_samples
@@ -47,9 +49,17 @@ class Trainer:
         run: RunDir,
         device: torch.device | str = "cpu",
         dataset: ArrayDataset | None = None,
+        job: Distributed | None = None,
     ) -> None:
         self.config, self.run, self.device = config, run, torch.device(device)
-        self.sinks = Sinks(run)
+        self.job = job or Distributed()
+        shard = (self.job.rank, self.job.world_size)
+        if config.train.batch_size % self.job.world_size:
+            raise ConfigError(
+                f"train.batch_size={config.train.batch_size} is the global batch and must "
+                f"split evenly over the {self.job.world_size} processes"
+            )
+        self.sinks = Sinks(run, enabled=self.job.is_main)  # only rank 0 writes the run
         torch.manual_seed(config.seed)  # weight init and dropout masks
         self.dataset = dataset if dataset is not None else load_dataset(config.data)
         self.data_shape = self.dataset.shape
@@ -58,8 +68,17 @@ class Trainer:
         conditional = config.model.conditional != "none"
         self.num_classes = self.dataset.num_classes if conditional else 0
         self.task = build_task(config, self.data_shape, self.num_classes, shape_b)
+        if config.model.sync_bn and self.job.active:
+            if self.device.type != "cuda":
+                raise ConfigError("model.sync_bn needs CUDA; PyTorch syncs batch norm on GPUs only")
+            for name, net in self.task.networks.items():
+                self.task.networks[name] = nn.SyncBatchNorm.convert_sync_batchnorm(net)
         for net in self.task.networks.values():
             net.to(self.device)
+        self.job.broadcast_state(list(self.task.networks.values()))
+        self.buffers = [  # batch-norm statistics, averaged over processes after each step
+            b for net in self.task.networks.values() for b in net.buffers() if b.is_floating_point()
+        ]
         self.params = {
             key: list(itertools.chain.from_iterable(m.parameters() for m in modules))
             for key, modules in self.task.modules.items()
@@ -72,15 +91,15 @@ class Trainer:
         G = self.task.networks["generator"]
         self.ema = GeneratorEMA(G, t.ema_decay, t.ema_start) if t.ema_decay else None
         self.monitor = FailureMonitor(has_accuracy=True)  # rows without accuracy skip that check
-        self.stream = BatchStream(self.dataset, t.batch_size, config.seed, self.device)
+        self.stream = BatchStream(self.dataset, t.batch_size, config.seed, self.device, shard)
         self.stream_b = (  # domain B: unpaired, in its own order from its own seed
-            BatchStream(self.dataset_b, t.batch_size, config.seed + 7, self.device)
+            BatchStream(self.dataset_b, t.batch_size, config.seed + 7, self.device, shard)
             if self.dataset_b else None
         )  # fmt: skip
         self.noise = torch.Generator(self.device).manual_seed(config.seed + 1)
         self.sources = BatchSources(
             self.stream, self.noise, config.model.latent_dim, config.model.latent_dist,
-            self.num_classes, stream_b=self.stream_b,
+            self.num_classes, shard, stream_b=self.stream_b,
         )  # fmt: skip
         fixed = torch.Generator(self.device).manual_seed(config.seed + 2)
         count = POINT_SAMPLES if len(self.data_shape) == 1 else t.grid_size
@@ -134,11 +153,15 @@ class Trainer:
                 sample_due = _every(t.sample_every, self.step) or done
                 checkpoint_due = _every(t.checkpoint_every, self.step) or done
                 eval_due = bool(cfg.eval.every) and (_every(cfg.eval.every, self.step) or done)
-                if self.step % t.log_every == 0 or sample_due or checkpoint_due or eval_due:
-                    now = time.perf_counter()
-                    self._log_row(sums, count, (now - last_time) / count, sample_due, eval_due)
+                due = self.step % t.log_every == 0 or sample_due or checkpoint_due or eval_due
+                if due:
+                    self.job.all_reduce_mean(list(sums.values()))  # the mean over all shards
+                    if self.job.is_main:
+                        now = time.perf_counter()
+                        sec = (now - last_time) / count
+                        self._log_row(sums, count, sec, sample_due, eval_due)
                     sums, count, last_time = {}, 0, time.perf_counter()
-                if checkpoint_due:
+                if checkpoint_due and self.job.is_main:
                     state.save(self)
                     plot_losses(self.run.read_metrics(), self.run.plot_path, cfg.name)
                 self.sinks.advance()
@@ -160,6 +183,7 @@ class Trainer:
         for phase in self.task.phases:
             if self.step % phase.interval == 0:
                 out.update(self._run_phase(phase))
+        self.job.all_reduce_mean(self.buffers)
         if self.ema is not None:
             self.ema.update(self.task.networks["generator"], self.step)
         return out
@@ -173,6 +197,7 @@ class Trainer:
             loss, logs = phase.loss(self.sources)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
+            self.job.all_reduce_mean([p.grad for p in params if p.grad is not None])
             logs[f"{phase.name.lower()}_grad_norm"] = grad_norm(params).detach()
             optimizer.step()
             if phase.after_step is not None:

@@ -11,13 +11,17 @@ from ganforge.runs import RunDir
 
 
 class Sinks:
-    def __init__(self, run: RunDir) -> None:
-        self.run = run
+    """`enabled=False` (ranks other than 0 of a distributed job) makes every sink silent."""
+
+    def __init__(self, run: RunDir, enabled: bool = True) -> None:
+        self.run, self.enabled = run, enabled
         self.writer: Any = None
         self.bar: Any = None
 
     def say(self, message: str) -> None:
         """A human message: log.txt and the terminal, above the progress bar."""
+        if not self.enabled:
+            return
         self.run.log(message)
         from tqdm import tqdm
 
@@ -27,6 +31,8 @@ class Sinks:
         """Start the progress bar and TensorBoard at `initial` (0, or the resumed step)."""
         from tqdm import tqdm
 
+        if not self.enabled:
+            return
         if tensorboard:
             self.writer = self._tensorboard(initial)
 

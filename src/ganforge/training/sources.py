@@ -13,7 +13,9 @@ class BatchSources:
     """The loop's implementation of `ganforge.models.Sources`.
 
     Every draw comes from the batch stream or the `noise` generator, both saved in checkpoints,
-    so a resumed run draws the same numbers as one never stopped.
+    so a resumed run draws the same numbers as one never stopped. In a data-parallel job every
+    process holds the same `noise` state and draws the latents and labels of the whole global
+    batch, keeping its own slice: N processes then generate what one process would.
     """
 
     def __init__(
@@ -23,10 +25,13 @@ class BatchSources:
         latent_dim: int,
         latent_dist: str,
         num_classes: int,
+        shard: tuple[int, int] = (0, 1),
         stream_b: BatchStream | None = None,
     ) -> None:
         self.stream, self.noise = stream, noise
         self.stream_b = stream_b  # domain B of two-domain families (data_b)
+        self.rank, self.world = shard
+        self.batch_size = stream.local.stop - stream.local.start  # this process's share
         self.latent_dim, self.latent_dist = latent_dim, latent_dist
         self.num_classes = num_classes  # 0: unconditional, labels are never drawn
         self.device = stream.device
@@ -38,12 +43,21 @@ class BatchSources:
         return images, (labels if self.num_classes else None)
 
     def latent(self, n: int) -> Tensor:
-        return sample_latent(n, self.latent_dim, self.latent_dist, self.noise, self.device)
+        z = sample_latent(
+            n * self.world, self.latent_dim, self.latent_dist, self.noise, self.device
+        )
+        return self._mine(z, n)
 
     def fake_labels(self, n: int) -> Tensor | None:
         if not self.num_classes:
             return None
-        return torch.randint(self.num_classes, (n,), generator=self.noise, device=self.device)
+        y = torch.randint(
+            self.num_classes, (n * self.world,), generator=self.noise, device=self.device
+        )
+        return self._mine(y, n)
+
+    def _mine(self, values: Tensor, n: int) -> Tensor:
+        return values[self.rank * n : (self.rank + 1) * n]
 
 
 def fixed_labels(n: int, num_classes: int, device: torch.device) -> Tensor | None:

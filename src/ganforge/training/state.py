@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from ganforge.config import to_dict
-from ganforge.errors import CheckpointError
+from ganforge.config import config_from_dict, to_dict
+from ganforge.errors import CheckpointError, GanforgeError
 from ganforge.runs.checkpoints import (
     checkpoint_name,
     list_checkpoints,
@@ -22,6 +22,7 @@ from ganforge.runs.checkpoints import (
     remove_partial_writes,
     save_checkpoint,
 )
+from ganforge.training.plan import resolve_config
 
 if TYPE_CHECKING:
     from ganforge.training.loop import Trainer
@@ -81,11 +82,14 @@ def load_state_dict(t: Trainer, state: dict[str, Any]) -> None:
 
 def resume(t: Trainer) -> None:
     """Continue from the newest checkpoint that loads; damaged ones are reported and skipped."""
-    folder = t.run.checkpoints_dir
-    remove_partial_writes(folder)
+    folder, main = t.run.checkpoints_dir, t.job.is_main
+    if main:
+        remove_partial_writes(folder)
+    t.job.barrier()
     if not list_checkpoints(folder):  # killed before its first checkpoint: nothing to lose
         t.sinks.say("the run has no checkpoint yet; starting it again from step 0")
-        t.run.truncate_metrics(0)
+        if main:
+            t.run.truncate_metrics(0)
         return
     path, state = newest_loadable(folder, t.sinks.say, t.device)
     check_same_run(state["config"], to_dict(t.config), path)
@@ -95,7 +99,8 @@ def resume(t: Trainer) -> None:
             f"{path.name} is at step {t.step}, beyond train.steps={t.config.train.steps}; "
             f"give train.steps={t.step} or more to continue"
         )
-    t.run.truncate_metrics(t.step)
+    if main:
+        t.run.truncate_metrics(t.step)
     t.sinks.say(f"resumed from {path.name} at step {t.step}")
 
 
@@ -117,7 +122,15 @@ def save(t: Trainer, path: Path | None = None) -> Path:
 
 
 def check_same_run(saved: dict[str, Any], current: dict[str, Any], path: Path) -> None:
-    """A checkpoint resumes only the config it was trained with (train.steps may grow)."""
+    """A checkpoint resumes only the config it was trained with (train.steps may grow).
+
+    The saved config is read through today's schema first, so an option added to ganforge
+    since the checkpoint was written (at its default) does not count as a change.
+    """
+    try:
+        saved = to_dict(resolve_config(config_from_dict(saved)))
+    except GanforgeError:
+        pass  # not readable today: compared as it is, and the difference is reported
     saved = {**saved, "train": {**saved["train"], "steps": None}}
     current = {**current, "train": {**current["train"], "steps": None}}
     if saved != current:

@@ -131,7 +131,7 @@ def stylegan_task(networks: dict[str, nn.Module], config: Config) -> Task:
         return penalty, {"d_penalty": penalty.detach() / every}
 
     def g_loss(src: Sources) -> tuple[Tensor, dict[str, Tensor]]:
-        n = config.train.batch_size
+        n = src.batch_size
         y = src.fake_labels(n)
         loss = objective.spec.generator(objective.scores(D(seen(generate(src, n, y), src), y)))
         return loss, {"g_loss": loss.detach()}
@@ -149,7 +149,7 @@ def stylegan_task(networks: dict[str, nn.Module], config: Config) -> Task:
         scale = options.pl_weight * options.pl_every
 
         def g_reg_loss(src: Sources) -> tuple[Tensor, dict[str, Tensor]]:
-            n = max(1, config.train.batch_size // options.pl_batch_shrink)
+            n = max(1, src.batch_size // options.pl_batch_shrink)
             y = src.fake_labels(n)
             ws = mixed_styles(G, src.latent(n), y, src, mixing)
             penalty = path_length_penalty(G, ws, state, options.pl_decay, src.noise)
