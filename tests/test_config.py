@@ -134,3 +134,16 @@ def test_config_dataclass_defaults_validate():
     from ganforge.config import validate
 
     validate(Config())
+
+
+def test_none_is_a_real_choice_where_a_literal_offers_it():
+    assert resolved("model.g.project_norm=none").model.g.project_norm == "none"
+    assert resolved("model.g.project_norm=null").model.g.project_norm is None  # follow batch_norm
+    assert load_config(None, ["train.ema_decay=none"]).train.ema_decay is None
+
+
+def test_overrides_may_follow_the_options(capsys):
+    argv = ["train", "train.steps=5", "--preset", "default", "train.batch_size=8", "--dry-run"]
+    assert main(argv) == 0
+    printed = yaml.safe_load(capsys.readouterr().out)
+    assert printed["train"]["steps"] == 5 and printed["train"]["batch_size"] == 8

@@ -344,11 +344,6 @@ def test_studies_command_lists_shipped_studies(capsys) -> None:
         assert name in out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the config layer reads 'model.g.project_norm: none' as None (= follow batch_norm), "
-    "so the Keras DCGAN gets a batch norm after its projection (docs/progress/issue-08.md)",
-)
 def test_keras_dcgan_preset_has_the_keras_parameter_counts(capsys) -> None:
     """Seed 001 exp 2 is the Keras-GAN DCGAN: G 856,193 / 855,809, D 393,729 / 392,833."""
     import json

@@ -107,6 +107,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
     from ganforge.config import load_config
     from ganforge.data import check_data, load_dataset
     from ganforge.models import build_networks
+    from ganforge.models.domains import summary_inputs
     from ganforge.models.summary import summarize
     from ganforge.training import resolve_config
 
@@ -114,10 +115,12 @@ def cmd_summary(args: argparse.Namespace) -> int:
     shape = check_data(config.data)
     conditional = config.model.conditional != "none"
     classes = load_dataset(config.data).num_classes if conditional else 0
-    nets = build_networks(config, shape, classes)
+    shape_b = check_data(config.data_b) if config.data_b else None  # two-domain families
+    nets = build_networks(config, shape, classes, shape_b)
     y = torch.zeros(2, dtype=torch.long) if classes else None
-    g = summarize(nets["generator"], torch.zeros(2, config.model.latent_dim), y)
-    d = summarize(nets["discriminator"], torch.zeros(2, *shape), y)
+    g_input, d_input = summary_inputs(config, shape, shape_b)
+    g = summarize(nets["generator"], g_input, y)
+    d = summarize(nets["discriminator"], d_input, y)
     if args.json:
         print(json.dumps({"generator": g.as_dict(), "discriminator": d.as_dict()}))
     else:
@@ -135,14 +138,13 @@ def cmd_sample(args: argparse.Namespace) -> int:
     check_sample_count(loaded, args.n)
     if args.class_grid:  # one row per class, the same z down each column
         samples = loaded.class_grid(seed=args.seed)
-    elif args.label is not None:
-        samples = loaded.sample(args.n, seed=args.seed, label=args.label)
     elif args.truncation is None:
-        samples = loaded.sample(args.n, seed=args.seed)
+        samples = loaded.sample(args.n, seed=args.seed, label=args.label)
     else:
         from ganforge.latent_tools import truncated_samples
 
-        samples = truncated_samples(loaded, args.n, args.truncation, seed=args.seed)
+        psi = args.truncation
+        samples = truncated_samples(loaded, args.n, psi, seed=args.seed, label=args.label)
     write_samples(samples, Path(args.output))
     print(args.output)
     return 0
@@ -374,7 +376,7 @@ COUNTS = {"n": "-n", "num_samples": "--num-samples", "batch_size": "--batch-size
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv  # accepted anywhere on the line, not only before the command
-    args = build_parser().parse_args([a for a in argv if a != "--debug"])
+    args = _parse([a for a in argv if a != "--debug"])
     try:
         for name, flag in COUNTS.items():
             value = getattr(args, name, None)
@@ -388,6 +390,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; checkpoints already written are kept", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `ganforge families | head`: the reader left, nothing went wrong
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as err:  # noqa: BLE001 - no traceback reaches a user
         if _out_of_memory(err):
             where = _crash_log(args, argv)
@@ -403,6 +408,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             EXIT_INTERNAL,
             debug,
         )
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    """Parse the command line; key=value overrides may also come after the options."""
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    overrides = next((n for n in ("items", "overrides") if hasattr(args, n)), None)
+    if extra and overrides and all("=" in e and not e.startswith("-") for e in extra):
+        getattr(args, overrides).extend(extra)
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
 
 
 def _fail(message: str, code: int, debug: bool) -> int:

@@ -51,11 +51,14 @@ def truncated_samples(
     seed: int = 0,
     batch_size: int = 500,
     device: torch.device | str = "cpu",
+    label: int | None = None,
 ) -> Tensor:
     """n samples with the truncation trick: in W toward the mean w for style-based generators
-    (psi 0 gives the mean image), else from a truncated normal z."""
+    (psi 0 gives the mean image), else from a truncated normal z; of one class if `label`."""
     if psi < 0:
         raise ConfigError(f"truncation must be >= 0 (1 keeps the distribution), got {psi}")
+    if label is not None:
+        loaded.check_class(label)
     device = torch.device(device)
     G = loaded.generator.to(device).eval()
     gen = torch.Generator(device).manual_seed(seed)
@@ -63,6 +66,8 @@ def truncated_samples(
     for start in range(0, n, batch_size):
         count = min(batch_size, n - start)
         y = loaded.labels(start, count, device)
+        if label is not None:
+            y = torch.full((count,), label, device=device)
         if is_style_based(G):
             z = sample_latent(count, model.latent_dim, model.latent_dist, gen, device)
             images = G.synthesize(G.truncate(G.mapping(z, y), psi))

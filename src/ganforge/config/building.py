@@ -56,7 +56,13 @@ def _coerce(hint: Any, value: Any, where: str) -> Any:
             return None
         # "none" typed on the command line means "absent" for numbers and lists; for text
         # options it is a real choice (model.d.last_activation=none), so it stays a string
-        if isinstance(value, str) and args[0] is not str and value.lower() in ("none", "null"):
+        choices = typing.get_args(args[0]) if typing.get_origin(args[0]) is Literal else ()
+        if (
+            isinstance(value, str)
+            and args[0] is not str
+            and value.lower() in ("none", "null")
+            and value not in choices  # Literal["none", ...] | None: "none" is a real choice
+        ):
             return None
         return _coerce(args[0], value, where)
     if dataclasses.is_dataclass(hint):
