@@ -259,3 +259,15 @@ def test_label_preservation_counts_source_labels_found():
     source = torch.tensor([0, 1, 2, 3])
     assert preservation(Stub(source, source)) == {"": 1.0}
     assert preservation(Stub(torch.tensor([0, 1, 5, 5]), source)) == {"": 0.5}
+
+
+def test_summary_of_two_domain_families(shared_data, capsys):
+    import json
+
+    path = shared_data / "mnist_test.npz"
+    data = [f"data.path={path}", "data_b.name=npz", f"data_b.path={path}"]
+    for preset in ("cogan-mnist-edges", "cyclegan-mnistm2mnist"):
+        extra = [f"data.patches={shared_data / 'cifar10_test.npz'}"] if "cycle" in preset else []
+        assert main(["summary", preset, "data.name=npz", *data, *extra, "--json"]) == 0
+        counts = json.loads(capsys.readouterr().out)
+        assert counts["generator"]["trainable"] > 0 and counts["discriminator"]["total"] > 0

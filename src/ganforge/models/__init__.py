@@ -120,7 +120,7 @@ FAMILIES.add(
         cogan.task,
         check=cogan.check,
         description="Coupled GANs: two G sharing first layers, two D sharing last (data_b)",
-        extra={"domains": 2, "same_channels": True},
+        extra={"domains": 2, "same_channels": True, "pairs": True},
     ),
 )
 FAMILIES.add(

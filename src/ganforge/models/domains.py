@@ -4,10 +4,14 @@ between the two domains' shapes, checked in the build step before any data is lo
 A family says what it is in `Family.extra`: `domains: 2` (it needs `data_b`), `translates:
 True` (its `generator` maps images of domain A to domain B, for `ganforge translate`; its
 sample grids show translations of fixed A images), `same_channels: True` (both domains must
-have the same number of channels, e.g. CoGAN's pairs side by side).
+have the same number of channels), `pairs: True` (G draws, and D scores, a pair side by side:
+CoGAN).
 """
 
 from __future__ import annotations
+
+import torch
+from torch import Tensor
 
 from ganforge.config import Config
 from ganforge.errors import ConfigError
@@ -56,3 +60,20 @@ def check_domains(config: Config, shape: tuple[int, ...], shape_b: tuple[int, ..
             f"{name} translates images, so eval.every (which draws latents) does not apply; "
             "evaluate with `ganforge eval RUN --metrics preservation10k,fid_domain10k`"
         )
+
+
+def summary_inputs(
+    config: Config, shape: tuple[int, ...], shape_b: tuple[int, ...] | None, n: int = 2
+) -> tuple[Tensor, Tensor]:
+    """Example inputs of the `generator` and `discriminator` networks (`ganforge summary`):
+    z and a data batch, an A image for a translating G, a pair for CoGAN's D."""
+    extra = FAMILIES.get(config.model.name).extra
+    g_input = (
+        torch.zeros(n, *shape)
+        if extra.get("translates")
+        else torch.zeros(n, config.model.latent_dim)
+    )
+    d_shape = shape_b or shape
+    if extra.get("pairs"):
+        d_shape = (*d_shape[:-1], 2 * d_shape[-1])
+    return g_input, torch.zeros(n, *d_shape)
