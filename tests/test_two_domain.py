@@ -166,14 +166,21 @@ def test_few_steps_of_each_two_domain_family(shared_data, tmp_path, family):
         extra = ["model.name=dtn", "data.derive=mnistm", "data.limit=32", "model.g.tv_weight=0.1"]
         extra += [f"data.patches={shared_data / 'cifar10_test.npz'}"]
         extra += [f"model.g.encoder={encoder}"]
-    else:
-        extra = FAMILY[family]
+    else:  # cogan also scores its pairs during training
+        extra = [*FAMILY[family]]
+        if family == "cogan":
+            extra += ["eval.every=4", "eval.metrics=[agreement1k]", "eval.num_samples=16"]
     trainer = train(tmp_path, mnist(shared_data, *extra))
     rows = trainer.run.read_metrics()
     assert [r["step"] for r in rows] == [2, 4]
     for row in rows:
         for key in ("d_loss", "g_loss", "d_real", "d_fake"):
             assert np.isfinite(row[key]), key
+    if family == "cogan":  # `ganforge sample` writes pairs side by side from one z
+        assert 0 <= rows[-1]["agreement1k"] <= 1
+        out = tmp_path / "pairs.npz"
+        assert main(["sample", str(trainer.run.path), "-n", "3", "-o", str(out)]) == 0
+        assert np.load(out)["samples"].shape == (3, 28, 56, 1)
     if family == "dtn":  # f stays fixed; g learned
         weights = torch.load(encoder, weights_only=True)["weights"]
         f = trainer.task.networks["generator"].encoder.state_dict()

@@ -37,6 +37,7 @@ class TrainingEvaluation:
                 ev.inception_weights,
                 self.device,
                 log=self.log,
+                data_b=self.config.data_b,  # cogan's agreement metric reads its transform
             )
         n = self.evaluator.num_samples
         gen = torch.Generator(self.device).manual_seed(self.config.seed + 3)
