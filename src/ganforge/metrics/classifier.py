@@ -165,15 +165,27 @@ def classifier_path(cfg: DataConfig) -> Path:
     return cache_dir("classifiers") / f"{dataset_key(base)}.pt"
 
 
-def default_encoder(config: Config, device: torch.device) -> Config:
-    """`config` with a family's unset encoder option (dtn: `model.g.encoder`, in the family's
-    `extra["encoder"]`) set to the cached domain classifier of domain A, trained once if it
-    is missing; a run then records which encoder it used."""
+def default_encoder(config: Config) -> Config:
+    """`config` with a family's unset encoder option (dtn: `model.g.encoder`, named by the
+    family's `extra["encoder"]`) set to where ganforge caches the domain classifier of domain
+    A, so a run records which encoder it used. Cheap: nothing is loaded or trained here."""
     from ganforge.models import FAMILIES
 
     option = FAMILIES.get(config.model.name).extra.get("encoder")
     if option is None or config.model.g.get(option):
         return config
-    domain_classifier(config.data, device)  # trains and caches it on first use
     g = Options({**config.model.g, option: str(classifier_path(config.data))})
     return dataclasses.replace(config, model=dataclasses.replace(config.model, g=g))
+
+
+def ensure_encoder(
+    config: Config, device: torch.device, log: Callable[[str], None] = print
+) -> None:
+    """Train and cache domain A's classifier when the family's encoder option names its
+    cache file and the file is missing (before a DTN run's first step; once per dataset)."""
+    from ganforge.models import FAMILIES
+
+    option = FAMILIES.get(config.model.name).extra.get("encoder")
+    path = config.model.g.get(option) if option else None
+    if path and path == str(classifier_path(config.data)) and not Path(path).exists():
+        domain_classifier(config.data, device, log)

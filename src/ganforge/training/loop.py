@@ -19,6 +19,7 @@ from ganforge.config import Config
 from ganforge.data import ArrayDataset, BatchStream, load_dataset, to_model_range
 from ganforge.distributed import Distributed
 from ganforge.errors import ConfigError
+from ganforge.metrics.classifier import ensure_encoder
 from ganforge.metrics.diagnostics import FailureMonitor, pairwise_diversity
 from ganforge.models import Phase, build_task, sample_latent, translates
 from ganforge.runs import RunDir, plot_losses, save_samples
@@ -67,6 +68,7 @@ class Trainer:
         shape_b = self.dataset_b.shape if self.dataset_b else None
         conditional = config.model.conditional != "none"
         self.num_classes = self.dataset.num_classes if conditional else 0
+        ensure_encoder(config, self.device, self.sinks.say)  # dtn: train f once if missing
         self.task = build_task(config, self.data_shape, self.num_classes, shape_b)
         if config.model.sync_bn and self.job.active:
             if self.device.type != "cuda":

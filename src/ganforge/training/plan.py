@@ -59,7 +59,7 @@ def resolve_config(config: Config, device: torch.device | None = None) -> Config
         config.model, g=Options(to_dict(g_options)), d=Options(to_dict(d_options))
     )
     config = dataclasses.replace(config, model=model)
-    config = default_encoder(config, device or torch.device("cpu"))  # dtn: A's classifier
+    config = default_encoder(config)  # dtn: f is domain A's cached classifier by default
     check_memory(config, shape, device or torch.device("cpu"))
     return config
 
