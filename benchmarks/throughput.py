@@ -9,7 +9,8 @@ loop runs as `ganforge train` does (rows every `train.log_every` steps, TensorBo
 plot) except that sample grids and checkpoints are written only at the end, outside the timed
 window. Throughput counts generated images per second of full steps (n_critic D updates and one
 G update). Both loops run in this one process, one after the other, so they share the machine's
-state; `ratio` > 1 means ganforge is faster.
+state; a `ratio_to_plain` > 1 means ganforge is faster. `--variants` times ganforge's speed
+options (train.compile, train.precision, train.channels_last) against the same plain fp32 loop.
 """
 
 from __future__ import annotations
@@ -123,46 +124,48 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3, help="alternating runs of each loop")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument(
+        "--variants",
+        default="",
+        help="';'-separated ganforge speed options to time beside the baseline, "
+        "e.g. 'train.compile=true;train.precision=bf16'",
+    )
     parser.add_argument("overrides", nargs="*", help="key=value changes to the preset")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     total = args.warmup + args.steps
-    config = load_config(
-        args.preset,
-        [
-            *args.overrides,
-            f"train.steps={total}",
-            "train.sample_every=0",
-            "train.checkpoint_every=0",
-        ],
-    )
-    config = resolve_config(config)
+    common = [*args.overrides, f"train.steps={total}", "train.sample_every=0"]
+    common.append("train.checkpoint_every=0")
+    variants = {"ganforge": []} | {v: v.split(",") for v in args.variants.split(";") if v}
+    configs = {
+        name: resolve_config(load_config(args.preset, [*common, *extra]))
+        for name, extra in variants.items()
+    }
+    config = configs["ganforge"]
     data = to_model_range(load_dataset(config.data).data).to(args.device)
-    seconds: dict[str, list[float]] = {"ganforge": [], "plain": []}
+    seconds: dict[str, list[float]] = {name: [] for name in ["plain", *configs]}
     for round_ in range(args.rounds):  # alternate the order: this machine's speed drifts
-        for name in ("ganforge", "plain") if round_ % 2 == 0 else ("plain", "ganforge"):
-            seconds[name].append(measure(name, config, data, args))
-    ours, plain = (statistics.median(seconds[name]) for name in ("ganforge", "plain"))
+        order = list(seconds) if round_ % 2 == 0 else list(reversed(seconds))
+        for name in order:
+            cfg = config if name == "plain" else configs[name]
+            seconds[name].append(
+                measure("plain" if name == "plain" else "ganforge", cfg, data, args)
+            )
+    median = {name: statistics.median(values) for name, values in seconds.items()}
     batch = config.train.batch_size
-    print(
-        json.dumps(
-            {
-                "preset": args.preset,
-                "device": args.device,
-                "threads": torch.get_num_threads(),
-                "batch_size": batch,
-                "n_critic": config.train.n_critic,
-                "timed_steps": args.steps,
-                "rounds": args.rounds,
-                "ganforge_sec_per_step_each_round": [round(x, 5) for x in seconds["ganforge"]],
-                "plain_sec_per_step_each_round": [round(x, 5) for x in seconds["plain"]],
-                "ganforge_images_per_second": round(batch / ours, 1),
-                "plain_images_per_second": round(batch / plain, 1),
-                "ratio": round(plain / ours, 3),
-            },
-            indent=2,
-        )
-    )
+    result = {
+        "preset": args.preset,
+        "device": args.device,
+        "threads": torch.get_num_threads(),
+        "batch_size": batch,
+        "n_critic": config.train.n_critic,
+        "timed_steps": args.steps,
+        "rounds": args.rounds,
+        "sec_per_step_each_round": {k: [round(x, 5) for x in v] for k, v in seconds.items()},
+        "images_per_second": {k: round(batch / v, 1) for k, v in median.items()},
+        "ratio_to_plain": {k: round(median["plain"] / v, 3) for k, v in median.items()},
+    }
+    print(json.dumps(result, indent=2))
 
 
 if __name__ == "__main__":

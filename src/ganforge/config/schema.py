@@ -90,6 +90,9 @@ class TrainConfig:
     keep_checkpoints: int = 3  # how many recent checkpoints stay on disk (0: all)
     grid_size: int = 64  # images in each sample grid, from one fixed latent batch
     tensorboard: bool = True
+    precision: Literal["fp32", "bf16", "fp16"] = "fp32"  # autocast dtype (fp16: GPU only)
+    compile: bool = False  # torch.compile the networks no phase differentiates twice
+    channels_last: bool = False  # NHWC memory layout for convolutional networks (GPUs)
 
 
 @dataclass(frozen=True)

@@ -192,7 +192,13 @@ def adversarial_task(networks: dict[str, nn.Module], config: Config) -> Task:
         networks=networks,
         modules={"g": [G], "d": [D]},
         phases=phases(config, objective, D, d_loss, d_reg_loss, g_loss),
+        twice_differentiated=penalised(config),
     )
+
+
+def penalised(config: Config) -> tuple[str, ...]:
+    """("discriminator",) when R1 or a gradient penalty differentiates D twice."""
+    return ("discriminator",) if config.loss.gp_weight or config.loss.r1_gamma else ()
 
 
 def phases(

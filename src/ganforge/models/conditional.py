@@ -192,4 +192,5 @@ def acgan_task(networks: dict[str, nn.Module], config: Config) -> Task:
         return loss + weight * aux, logs
 
     phases = adversarial.phases(config, objective, D, d_loss, d_reg_loss, g_loss)
-    return Task(networks=networks, modules={"g": [G], "d": [D]}, phases=phases)
+    twice = adversarial.penalised(config)
+    return Task(networks, {"g": [G], "d": [D]}, phases, twice_differentiated=twice)

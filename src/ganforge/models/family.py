@@ -74,6 +74,9 @@ class Task:
     networks: dict[str, nn.Module]  # saved in checkpoints under these names; "generator" samples
     modules: dict[str, list[nn.Module]]  # optimiser key -> the networks it updates
     phases: list[Phase]
+    # networks some phase differentiates twice (R1, gradient penalty, path length): never
+    # compiled, since torch.compile and double backward do not mix
+    twice_differentiated: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

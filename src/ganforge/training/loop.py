@@ -28,6 +28,7 @@ from ganforge.training.divergence import check_finite, watched
 from ganforge.training.ema import GeneratorEMA
 from ganforge.training.evaluation import TrainingEvaluation
 from ganforge.training.optim import build_optimizer
+from ganforge.training.precision import Precision, compile_networks
 from ganforge.training.schedule import apply_decay
 from ganforge.training.sinks import Sinks
 from ganforge.training.sources import BatchSources, fixed_labels
@@ -115,6 +116,15 @@ class Trainer:
         pick = torch.randperm(len(self.dataset), generator=torch.Generator().manual_seed(0))
         self.real_diversity = pairwise_diversity(to_model_range(self.dataset.data[pick[:count]]))
         self.evaluation = TrainingEvaluation(config, self.device, self.sinks.say)
+        self.precision = Precision(t.precision, self.device, list(self.optimizers))
+        if t.channels_last:
+            for net in self.task.networks.values():
+                net.to(memory_format=torch.channels_last)
+        if t.compile:  # after the EMA copy: the copy stays a plain module
+            compiled = compile_networks(self.task.networks, self.task.twice_differentiated)
+            self.sinks.say(f"compiling {', '.join(compiled) or 'no network'} with torch.compile")
+        if self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True  # fixed shapes: pick the fastest kernels once
         self.step = 0
 
     def resume(self) -> None:
@@ -195,16 +205,18 @@ class Trainer:
             for module in modules:
                 module.requires_grad_(key == phase.optimizer)
         optimizer, params = self.optimizers[phase.optimizer], self.params[phase.optimizer]
+        key = phase.optimizer
         for _ in range(phase.repeats):
-            loss, logs = phase.loss(self.sources)
+            with self.precision.autocast():
+                loss, logs = phase.loss(self.sources)
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            self.precision.backward(loss, key, optimizer)
             self.job.all_reduce_mean([p.grad for p in params if p.grad is not None])
             logs[f"{phase.name.lower()}_grad_norm"] = grad_norm(params).detach()
-            optimizer.step()
+            self.precision.step(key, optimizer)
             if phase.after_step is not None:
                 phase.after_step()
-        return logs
+        return {k: v.float() for k, v in logs.items()}  # bf16/fp16 logs are summed in fp32
 
     def _log_row(
         self,

@@ -45,6 +45,7 @@ def state_dict(t: Trainer) -> dict[str, Any]:
         "data_shape_b": list(t.dataset_b.shape) if t.dataset_b else None,
         "monitor": t.monitor.state_dict(),
         "best": t.evaluation.best if t.evaluation else None,
+        "grad_scalers": t.precision.state_dict(),
         "rng": rng,
     }
 
@@ -73,6 +74,7 @@ def load_state_dict(t: Trainer, state: dict[str, Any]) -> None:
     t.monitor.load_state_dict(state["monitor"])
     if t.evaluation is not None:
         t.evaluation.best = state.get("best")
+    t.precision.load_state_dict(state.get("grad_scalers"))
     torch.set_rng_state(state["rng"]["torch"])
     t.noise.set_state(state["rng"]["noise"])
     if "cuda" in state["rng"] and t.device.type == "cuda":

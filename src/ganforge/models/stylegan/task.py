@@ -156,4 +156,6 @@ def stylegan_task(networks: dict[str, nn.Module], config: Config) -> Task:
             return penalty * scale, {"g_pl_penalty": penalty.detach()}
 
         phases.append(Phase("G_reg", "g", g_reg_loss, interval=options.pl_every))
-    return Task(networks=networks, modules={"g": [G], "d": [D]}, phases=phases)
+    twice = ("discriminator",) if config.loss.r1_gamma or config.loss.gp_weight else ()
+    twice += ("generator",) if options.pl_weight > 0 else ()  # path length: dG/dw, twice
+    return Task(networks, {"g": [G], "d": [D]}, phases, twice_differentiated=twice)
