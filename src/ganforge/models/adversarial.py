@@ -174,13 +174,7 @@ def adversarial_task(networks: dict[str, nn.Module], config: Config) -> Task:
         logs = d_logs(objective, loss, raw_real, raw_fake, penalty)
         return (loss if penalty is None else loss + penalty), logs
 
-    def d_reg_loss(src: Sources) -> tuple[Tensor, dict[str, Tensor]]:
-        real, y = src.real()
-        with torch.no_grad():
-            fake = G(src.latent(real.shape[0]), y)
-        real, fake = seen(real, src), seen(fake, src)
-        penalty = objective.penalty(D, real, fake, y, src.noise, scale=float(every))
-        return penalty, {"d_penalty": penalty.detach() / every}
+    d_reg_loss = lazy_penalty(G, D, objective, seen, every)
 
     def g_loss(src: Sources) -> tuple[Tensor, dict[str, Tensor]]:
         z = src.latent(src.batch_size)
@@ -199,6 +193,29 @@ def adversarial_task(networks: dict[str, nn.Module], config: Config) -> Task:
 def penalised(config: Config) -> tuple[str, ...]:
     """("discriminator",) when R1 or a gradient penalty differentiates D twice."""
     return ("discriminator",) if config.loss.gp_weight or config.loss.r1_gamma else ()
+
+
+def lazy_penalty(
+    generate: Callable[..., Tensor],
+    D: nn.Module,
+    objective: Objective,
+    seen: Callable[[Tensor, Sources], Tensor],
+    every: int,
+) -> PhaseLoss:
+    """The D_reg phase's loss: R1/GP on a fresh batch, scaled by the interval (StyleGAN2).
+
+    `generate(z, y)` makes the fakes the gradient penalty interpolates with.
+    """
+
+    def d_reg_loss(src: Sources) -> tuple[Tensor, dict[str, Tensor]]:
+        real, y = src.real()
+        with torch.no_grad():
+            fake = generate(src.latent(real.shape[0]), y)
+        real, fake = seen(real, src), seen(fake, src)
+        penalty = objective.penalty(D, real, fake, y, src.noise, scale=float(every))
+        return penalty, {"d_penalty": penalty.detach() / every}
+
+    return d_reg_loss
 
 
 def phases(

@@ -173,13 +173,7 @@ def acgan_task(networks: dict[str, nn.Module], config: Config) -> Task:
         total = loss + weight * aux
         return (total if penalty is None else total + penalty), logs
 
-    def d_reg_loss(src: Sources) -> tuple[Tensor, dict[str, Tensor]]:
-        real, y = src.real()
-        with torch.no_grad():
-            fake = G(src.latent(real.shape[0]), y)
-        real, fake = seen(real, src), seen(fake, src)
-        penalty = objective.penalty(D, real, fake, y, src.noise, scale=float(every))
-        return penalty, {"d_penalty": penalty.detach() / every}
+    d_reg_loss = adversarial.lazy_penalty(G, D, objective, seen, every)
 
     def g_loss(src: Sources) -> tuple[Tensor, dict[str, Tensor]]:
         z = src.latent(src.batch_size)
