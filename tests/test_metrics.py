@@ -14,7 +14,12 @@ from ganforge.data import load_dataset
 from ganforge.errors import GanforgeError
 from ganforge.metrics import Evaluator, check_metrics
 from ganforge.metrics import reference as reference_module
-from ganforge.metrics.features import InceptionExtractor, batched
+from ganforge.metrics.features import (
+    InceptionExtractor,
+    batched,
+    random_inception_state,
+    tf_resize_matrix,
+)
 from ganforge.metrics.modes import mixture_coverage, stacked_modes, toy_coverage
 from ganforge.metrics.scores import (
     class_histogram_kl,
@@ -152,6 +157,48 @@ def test_random_inception_tells_mnist_from_cifar(random_inception, shared_data):
     assert different > 5 and different > 20 * same
     theirs = torch_fidelity_metrics(mnist, cifar, random_inception, fid=True)
     assert different == pytest.approx(theirs["frechet_inception_distance"], rel=1e-4)
+
+
+@pytest.mark.parametrize("size", [28, 32, 64, 300])
+def test_resize_as_matrices_equals_torch_fidelitys_resize(size):
+    from torch_fidelity.interpolate_compat_tensorflow import (
+        interpolate_bilinear_2d_like_tensorflow1x,
+    )
+
+    x = images(size, n=2, size=size).float()
+    theirs = interpolate_bilinear_2d_like_tensorflow1x(x, size=(299, 299), align_corners=False)
+    matrix = tf_resize_matrix(size, 299)  # (299, size)
+    torch.testing.assert_close(matrix @ x @ matrix.t(), theirs, rtol=0, atol=1e-4)
+
+
+def test_fast_inception_with_batch_norm_statistics_agrees_with_torch_fidelity(tmp_path):
+    # the random Inception's BatchNorms are identities; here they are not, so that folding
+    # them into the convolutions is tested: FID, IS and KID as calculate_metrics gives them
+    gen = torch.Generator().manual_seed(1)
+    state = random_inception_state(seed=3)
+    for name, value in state.items():
+        if name.endswith(("bn.weight", "bn.running_var")):
+            state[name] = 0.8 + 0.4 * torch.rand(value.shape, generator=gen)
+        elif name.endswith(("bn.bias", "bn.running_mean")):
+            state[name] = 0.05 * torch.randn(value.shape, generator=gen)
+    weights = tmp_path / "inception.pth"
+    torch.save(state, weights)
+    a = load_dataset(DataConfig(name="digits", resolution=28, limit=12)).data  # (12, 1, 28, 28)
+    b = images(4, 12, size=32)
+    extractor = InceptionExtractor(weights)
+    assert extractor.fast is not None
+    fa, fb = extractor(batched(a, 5)), extractor(batched(b, 12))
+    with torch.inference_mode():
+        pool, logits = extractor.net(b)  # torch-fidelity's own forward pass
+    torch.testing.assert_close(fb.pool, pool, rtol=1e-4, atol=1e-4 * float(pool.abs().max()))
+    torch.testing.assert_close(fb.logits, logits, rtol=1e-4, atol=1e-4 * float(logits.abs().max()))
+    theirs = torch_fidelity_metrics(a, b, weights, fid=True, isc=True, kid=True)
+    fid = frechet_distance(statistics(fa.pool), statistics(fb.pool))
+    assert fid == pytest.approx(theirs["frechet_inception_distance"], rel=1e-4)
+    assert fid > 5
+    assert inception_score(fa.logits)[0] == pytest.approx(theirs["inception_score_mean"], rel=1e-4)
+    kid, _ = kernel_distance(fa.pool, fb.pool)
+    assert kid == pytest.approx(theirs["kernel_inception_distance_mean"], rel=1e-4)
 
 
 def test_reference_features_are_cached_by_dataset_split_extractor_and_count(
