@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -278,3 +279,20 @@ def test_summary_of_two_domain_families(shared_data, capsys):
         assert main(["summary", preset, "data.name=npz", *data, *extra, "--json"]) == 0
         counts = json.loads(capsys.readouterr().out)
         assert counts["generator"]["trainable"] > 0 and counts["discriminator"]["total"] > 0
+
+
+def test_dtn_encoder_defaults_to_domain_a_classifier(shared_data, tmp_path, monkeypatch):
+    from ganforge.metrics import classifier
+
+    monkeypatch.setattr(classifier, "EPOCHS", 1)  # a quick f: the wiring is under test
+    monkeypatch.setattr(classifier, "MIN_UPDATES", 1)
+    patches = f"data.patches={shared_data / 'cifar10_test.npz'}"
+    overrides = mnist(shared_data, "model.name=dtn", "data.derive=mnistm", patches)
+    config = resolved(*overrides)
+    path = config.model.g.encoder
+    assert path == str(classifier.classifier_path(config.data))
+    assert not Path(path).exists()  # resolving loads and trains nothing
+    from ganforge.training import train as train_run
+
+    run = train_run(config, run_dir=tmp_path / "dtn", device="cpu", progress=False)
+    assert Path(path).exists() and run.read_metrics()[-1]["step"] == 4

@@ -179,7 +179,9 @@ def default_encoder(config: Config) -> Config:
 
 
 def ensure_encoder(
-    config: Config, device: torch.device, log: Callable[[str], None] = print
+    config: Config,
+    device: torch.device,
+    log: Callable[[str], None] = lambda message: print(message, file=sys.stderr),
 ) -> None:
     """Train and cache domain A's classifier when the family's encoder option names its
     cache file and the file is missing (before a DTN run's first step; once per dataset)."""

@@ -69,7 +69,7 @@ class Trainer:
         shape_b = self.dataset_b.shape if self.dataset_b else None
         conditional = config.model.conditional != "none"
         self.num_classes = self.dataset.num_classes if conditional else 0
-        ensure_encoder(config, self.device, self.sinks.say)  # dtn: train f once if missing
+        ensure_encoder(config, self.device)  # dtn: train f once if missing (before any write)
         self.task = build_task(config, self.data_shape, self.num_classes, shape_b)
         if config.model.sync_bn and self.job.active:
             if self.device.type != "cuda":
