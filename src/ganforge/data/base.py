@@ -25,6 +25,9 @@ class ArrayDataset(torch.utils.data.Dataset):
     num_classes: int = 0
     name: str = ""
     notes: list[str] = field(default_factory=list)  # warnings for the run log (skipped files...)
+    # `data` is a view of a file on disk (a cached folder, data/cache.py), read as it is indexed:
+    # the batch stream gathers each batch from it instead of moving it whole to the device
+    memory_mapped: bool = False
 
     @property
     def is_image(self) -> bool:

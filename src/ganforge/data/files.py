@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 import zipfile
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from ganforge.config import DataConfig
 from ganforge.data.base import ArrayDataset
-from ganforge.data.transforms import check_values, finish, to_nchw
+from ganforge.data.cache import cache_dir, commit_entry, drop_entries, new_array, read_entry
+from ganforge.data.transforms import (
+    check_contents,
+    check_values,
+    convert_channels,
+    finish,
+    to_nchw,
+)
 from ganforge.errors import DatasetError
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm"}
@@ -143,42 +153,121 @@ def image_files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
 
 
-def load_folder(cfg: DataConfig) -> ArrayDataset:
-    """Every image below data.path; first-level sub-folders become class labels."""
+def load_folder(cfg: DataConfig, cache: bool = True) -> ArrayDataset:
+    """Every image below data.path; first-level sub-folders become class labels.
+
+    The images are decoded once into a uint8 array in the cache (data/cache.py), keyed by the
+    file list with sizes and modification times and by the options that change pixels
+    (resolution, channels); later runs memory-map it, so they start without decoding and a
+    folder larger than RAM trains from disk. `cache=False` decodes into memory.
+    """
     root = _require_path(cfg, "folder")
     files = image_files(root)
     if not files:
         raise DatasetError(f"no image files ({', '.join(sorted(IMAGE_SUFFIXES))}) below '{root}'")
     size = cfg.resolution or DEFAULT_FOLDER_RESOLUTION
-    images, kept, skipped = [], [], []
+    stem, prefix = _cache_stem(root, files, size, cfg.channels) if cache else (None, "")
+    entry = read_entry(stem) if stem is not None else None
+    if entry is None:
+        entry = _decode_folder(root, files, size, cfg.channels, stem)
+        if stem is not None:
+            drop_entries(stem.parent, prefix, keep=stem)  # this folder before its files changed
+    array, meta = entry
+    images = torch.from_numpy(array[: meta["count"]])  # a view: nothing is read yet
+    labels = torch.tensor(meta["labels"]) if meta["labels"] is not None else None
+    if cfg.limit is not None:
+        images = images[: cfg.limit]
+        labels = labels[: cfg.limit] if labels is not None else None
+        check_contents(images, root.name)  # the whole folder was checked when decoded
+    return ArrayDataset(
+        images,
+        labels,
+        meta["num_classes"] if labels is not None else 0,
+        root.name,
+        list(meta["notes"]),
+        memory_mapped=isinstance(array, np.memmap),
+    )
+
+
+FOLDER_CACHE_VERSION = 1  # bump when decoding changes what a file's pixels are
+
+
+def _cache_stem(root: Path, files: list[Path], size: int, channels: int | None) -> tuple[Path, str]:
+    """The cache entry of this folder's current files and options, and the name prefix its
+    earlier entries share (same folder and options, other files)."""
+    options = f"{FOLDER_CACHE_VERSION}:{root.resolve()}:{size}:{channels}"
+    listing = hashlib.sha256()
+    for path in files:
+        stat = path.stat()
+        listing.update(f"{path.relative_to(root)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    name = re.sub(r"[^A-Za-z0-9_-]", "_", root.name)[:40]
+    prefix = f"folder-{name}-{hashlib.sha256(options.encode()).hexdigest()[:10]}-"
+    return cache_dir("data") / (prefix + listing.hexdigest()[:16]), prefix
+
+
+def _decode_folder(
+    root: Path, files: list[Path], size: int, channels: int | None, stem: Path | None
+) -> tuple[np.ndarray, dict]:
+    """Decode the readable files into (N, C, size, size) uint8, written into the cache entry
+    `stem` as it goes (or into memory), with labels, class count and notes as metadata."""
+    shape = (len(files), channels or 3, size, size)  # grey or colour is known only at the end
+    array = new_array(stem, shape) if stem is not None else np.empty(shape, np.uint8)
+    kept, skipped, colour = [], [], False
     for path in files:
         try:
-            images.append(_square(_read_image(path), size))
-            kept.append(path)
+            pixels = _square(_read_image(path), size)  # (H, W) or (H, W, 3)
         except Exception as err:  # PIL raises many types for corrupt files
             reason = "empty file" if path.stat().st_size == 0 else str(err) or type(err).__name__
             skipped.append(f"{path.relative_to(root)} ({reason})")
-    if not images:
+            continue
+        colour |= pixels.ndim == 3
+        array[len(kept)] = _to_channels(pixels, shape[1])
+        kept.append(path)
+    if not kept:
         raise DatasetError(
             f"none of the {len(files)} image files below '{root}' could be read: "
             + "; ".join(skipped[:5])
         )
-    rgb = cfg.channels == 3 or (cfg.channels is None and any(a.ndim == 3 for a in images))
-    batch = np.stack([np.stack([a] * 3, -1) if (rgb and a.ndim == 2) else a for a in images])
-    if not rgb and batch.ndim == 4:
-        batch = batch[..., 0]
+    if channels is None and not colour:  # every image grey: keep one channel
+        grey = new_array(stem, (len(kept), 1, size, size), "grey") if stem else None
+        array = _copy_rows(array[: len(kept), :1], grey)
+    check_contents(torch.from_numpy(array[: len(kept)]), root.name)
     parts = [p.relative_to(root).parts for p in kept]
     classes = sorted({q[0] for q in parts if len(q) > 1})
     labels = None
     if classes and all(len(q) > 1 for q in parts):
         index = {c: i for i, c in enumerate(classes)}
-        labels = np.array([index[q[0]] for q in parts], dtype=np.int64)
+        labels = [index[q[0]] for q in parts]
     notes = (
         [f"skipped {len(skipped)} unreadable image file(s) below '{root}': " + "; ".join(skipped)]
         if skipped
         else []
     )
-    return finish(batch, labels, cfg, root.name, num_classes=len(classes), notes=notes)
+    meta = {"count": len(kept), "labels": labels, "num_classes": len(classes), "notes": notes}
+    if stem is not None:
+        commit_entry(stem, array, meta)
+        array = read_entry(stem)[0]  # read-only to the file from here on
+    return array, meta
+
+
+def _to_channels(pixels: np.ndarray, channels: int) -> np.ndarray:
+    """(H, W) or (H, W, 3) uint8 -> (channels, H, W): grey repeated, colour to luma as
+    `transforms.convert_channels` does it."""
+    if pixels.ndim == 2:
+        return np.broadcast_to(pixels, (channels, *pixels.shape))
+    chw = pixels.transpose(2, 0, 1)
+    if channels == 3:
+        return chw
+    return convert_channels(torch.from_numpy(np.ascontiguousarray(chw))[None], 1)[0].numpy()
+
+
+def _copy_rows(source: np.ndarray, target: np.ndarray | None, chunk: int = 4096) -> np.ndarray:
+    """`source` copied into `target` (or into memory) a chunk of rows at a time."""
+    if target is None:
+        return np.ascontiguousarray(source)
+    for start in range(0, len(source), chunk):
+        target[start : start + chunk] = source[start : start + chunk]
+    return target
 
 
 def folder_shape(cfg: DataConfig) -> tuple[int, ...]:

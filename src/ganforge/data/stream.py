@@ -30,8 +30,11 @@ class BatchStream:
                 f"of {batch_size}; lower train.batch_size or add data"
             )
         self.device = torch.device(device)
-        self.data = dataset.data.to(self.device)
-        self.labels = dataset.labels.to(self.device) if dataset.labels is not None else None
+        # in-memory data moves to the device once; memory-mapped data (a cached folder, maybe
+        # larger than RAM) stays where it is and each batch is read from it, then moved
+        home = torch.device("cpu") if dataset.memory_mapped else self.device
+        self.data = dataset.data.to(home)
+        self.labels = dataset.labels.to(home) if dataset.labels is not None else None
         self.batch_size = batch_size
         rank, world = shard
         self.local = slice(rank * batch_size // world, (rank + 1) * batch_size // world)
@@ -42,7 +45,7 @@ class BatchStream:
 
     def _permutation(self, epoch: int) -> Tensor:
         gen = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
-        return torch.randperm(self.data.shape[0], generator=gen).to(self.device)
+        return torch.randperm(self.data.shape[0], generator=gen).to(self.data.device)
 
     def next(self) -> tuple[Tensor, Tensor | None]:
         """(batch in model range, labels or None); drops an epoch's last partial batch."""
@@ -52,8 +55,8 @@ class BatchStream:
             self._order = self._permutation(self.epoch)
         index = self._order[self.position : self.position + self.batch_size][self.local]
         self.position += self.batch_size
-        labels = self.labels[index] if self.labels is not None else None
-        return to_model_range(self.data[index]), labels
+        labels = self.labels[index].to(self.device) if self.labels is not None else None
+        return to_model_range(self.data[index].to(self.device)), labels
 
     def state_dict(self) -> dict[str, int]:
         return {"epoch": self.epoch, "position": self.position}
