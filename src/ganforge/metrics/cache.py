@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 from ganforge.config import DataConfig
+from ganforge.data.cache import CACHE_ENV, cache_dir  # one cache root for data and metrics
 
-CACHE_ENV = "GANFORGE_CACHE"
-
-
-def cache_dir(*parts: str) -> Path:
-    """$GANFORGE_CACHE or ~/.cache/ganforge, with `parts` below it (created)."""
-    root = Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "ganforge")
-    path = root.joinpath(*parts)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+__all__ = ["CACHE_ENV", "cache_dir", "dataset_key"]
 
 
 def dataset_key(cfg: DataConfig) -> str:
