@@ -2,11 +2,13 @@
 ganforge's fast path, in alternating rounds in one process (medians; the machine may be shared).
 
     python benchmarks/eval_speed.py [--images 40] [--batch-size 20] [--rounds 5] [--grey]
-                                    [--threads N] [--inception-weights PATH] [--device cpu]
+                                    [--compile] [--threads N] [--inception-weights PATH]
+                                    [--device cpu]
 
 Without weights (offline) a randomly initialised InceptionV3 is used: the numbers it scores are
 meaningless, but its cost per image is exactly that of the real network. `max_relative_error`
 is the largest difference between the two paths' features, relative to the largest feature.
+`--compile` adds a third path, the fast one compiled with inductor, and its compile time.
 """
 
 from __future__ import annotations
@@ -21,7 +23,21 @@ from pathlib import Path
 
 import torch
 
-from ganforge.metrics.features import InceptionExtractor, batched, save_random_inception
+from ganforge.metrics.features import (
+    Features,
+    InceptionExtractor,
+    batched,
+    save_random_inception,
+)
+
+
+def relative_error(ours: Features, theirs: Features) -> float:
+    """Largest difference of pool features or logits, relative to the largest value."""
+    worst = max(
+        float((getattr(ours, k) - getattr(theirs, k)).abs().max() / getattr(theirs, k).abs().max())
+        for k in ("pool", "logits")
+    )
+    return float(f"{worst:.2g}")
 
 
 def main() -> None:
@@ -30,6 +46,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--grey", action="store_true", help="1x28x28 images instead of 3x32x32")
+    parser.add_argument("--compile", action="store_true", help="also time the compiled path")
     parser.add_argument("--threads", type=int, help="torch.set_num_threads (default: torch's)")
     parser.add_argument("--inception-weights")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -42,23 +59,31 @@ def main() -> None:
         weights = args.inception_weights or save_random_inception(Path(tmp) / "random.pth")
         paths = {
             "torch_fidelity": InceptionExtractor(weights, args.device, fast=False),
-            "ganforge": InceptionExtractor(weights, args.device),
+            "ganforge": InceptionExtractor(weights, args.device, compile=False),
         }
-    features, rates = {}, {name: [] for name in paths}
-    for name, extractor in paths.items():  # warm-up, and the features compared below
+        if args.compile:
+            paths["compiled"] = InceptionExtractor(weights, args.device, compile=True)
+    features, rates, warm_up = {}, {name: [] for name in paths}, {}
+    for name, extractor in paths.items():  # warm-up (compiling), and the features compared
+        started = time.perf_counter()
         features[name] = extractor(batched(images[: args.batch_size], args.batch_size))
+        warm_up[name] = time.perf_counter() - started
     for _ in range(args.rounds):
         for name, extractor in paths.items():
             started = time.perf_counter()
             extractor(batched(images, args.batch_size))
             rates[name].append(args.images / (time.perf_counter() - started))
-    old, new = (statistics.median(rates[name]) for name in paths)
+    median = {name: statistics.median(rates[name]) for name in paths}
+    old, new = median["torch_fidelity"], median["ganforge"]
     ref = features["torch_fidelity"]
-    error = max(
-        float((getattr(features["ganforge"], k) - getattr(ref, k)).abs().max())
-        / float(getattr(ref, k).abs().max())
-        for k in ("pool", "logits")
-    )
+    error = {name: relative_error(features[name], ref) for name in list(paths)[1:]}
+    compiled = {}
+    if args.compile:
+        compiled = {
+            "images_per_second_compiled": round(median["compiled"], 2),
+            "speedup_compiled": round(median["compiled"] / old, 2),
+            "compile_seconds": round(warm_up["compiled"] - warm_up["ganforge"], 1),
+        }
     print(
         json.dumps(
             {
@@ -72,8 +97,9 @@ def main() -> None:
                 "images_per_second_torch_fidelity": round(old, 2),
                 "images_per_second_ganforge": round(new, 2),
                 "speedup": round(new / old, 2),
+                **compiled,
                 "rounds_images_per_second": {k: [round(r, 2) for r in v] for k, v in rates.items()},
-                "max_relative_error": float(f"{error:.2g}"),
+                "max_relative_error": error,
                 "fid10k_seconds_first_time": round(20_000 / new),  # generated + reference
                 "fid10k_seconds_reference_cached": round(10_000 / new),
                 "random_weights": args.inception_weights is None,

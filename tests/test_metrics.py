@@ -201,6 +201,24 @@ def test_fast_inception_with_batch_norm_statistics_agrees_with_torch_fidelity(tm
     assert kid == pytest.approx(theirs["kernel_inception_distance_mean"], rel=1e-4)
 
 
+def test_compiled_path_pads_a_smaller_last_batch(random_inception, monkeypatch):
+    # inductor itself takes about a minute here (benchmarks/eval_speed.py --compile measures
+    # it and its agreement); this checks what ganforge adds: one batch size, padding dropped
+    seen = []
+
+    def compile_as_identity(module, **options):
+        assert options["options"] == {"freezing": True} and options["dynamic"] is False
+        return lambda x: seen.append(x.shape[0]) or module(x)
+
+    monkeypatch.setattr(torch, "compile", compile_as_identity)
+    x = images(5, n=11, size=32)
+    compiled = InceptionExtractor(random_inception, compile=True)
+    plain = InceptionExtractor(random_inception, compile=False)
+    got, expected = compiled(batched(x, 4)), plain(batched(x, 4))
+    assert seen == [4, 4, 4] and got.pool.shape == (11, 2048)
+    torch.testing.assert_close(got.pool, expected.pool, rtol=1e-5, atol=1e-5)
+
+
 def test_reference_features_are_cached_by_dataset_split_extractor_and_count(
     random_inception, monkeypatch
 ):

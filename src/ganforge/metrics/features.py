@@ -22,6 +22,7 @@ from ganforge.errors import GanforgeError
 
 WEIGHTS_ENV = "GANFORGE_INCEPTION_WEIGHTS"
 WEIGHTS_FILE = "weights-inception-2015-12-05-6726825d.pth"
+COMPILE_ENV = "GANFORGE_INCEPTION_COMPILE"
 
 
 @dataclass
@@ -40,8 +41,11 @@ class InceptionExtractor:
         weights: str | Path | None = None,
         device: torch.device | str = "cpu",
         fast: bool = True,
+        compile: bool | None = None,
     ) -> None:
-        """`fast=False` runs torch-fidelity's own forward pass (the benchmark's baseline)."""
+        """`fast=False` runs torch-fidelity's own forward pass (the benchmark's baseline);
+        `compile` (default: $GANFORGE_INCEPTION_COMPILE=1) compiles the fast path with
+        inductor, about 10% faster on a CPU after a compile of about a minute."""
         from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
 
         path = weights or os.environ.get(WEIGHTS_ENV)
@@ -67,7 +71,9 @@ class InceptionExtractor:
             ) from None
         self.device = torch.device(device)
         self.net.to(self.device)
-        self.fast = FastInception(self.net) if fast else None
+        if compile is None:
+            compile = os.environ.get(COMPILE_ENV, "0") not in ("", "0")
+        self.fast = FastInception(self.net, compile) if fast else None
         self.name = "inception" if not path else f"inception-{_file_digest(Path(path))}"
 
     def __call__(self, batches: Iterable[Tensor]) -> Features:
@@ -99,11 +105,19 @@ class FastInception(nn.Module):
         *("Mixed_6e", "Mixed_7a", "Mixed_7b", "Mixed_7c", "AvgPool"),
     )
 
-    def __init__(self, reference: nn.Module) -> None:
+    def __init__(self, reference: nn.Module, compile: bool = False) -> None:
         super().__init__()
         self.size = reference.INPUT_IMAGE_SIZE
         layers = copy.deepcopy(nn.Sequential(*(getattr(reference, n) for n in self.LAYERS)))
         self.layers = fold_batch_norm(layers).to(memory_format=torch.channels_last)
+        # inductor with frozen weights (constant-folded, pre-packed for oneDNN), compiled for
+        # one batch size: a smaller last batch is padded rather than compiled again
+        self.compiled = (
+            torch.compile(self.layers, options={"freezing": True}, dynamic=False)
+            if compile
+            else None
+        )
+        self.batch = 0
         self.register_buffer("fc_t", reference.fc.weight.detach().t().contiguous())
         self._resize: dict[tuple[int, int, torch.device], tuple[Tensor, Tensor]] = {}
 
@@ -113,8 +127,18 @@ class FastInception(nn.Module):
         rows, cols = self._resize_matrices(x.shape[-2], x.shape[-1], x.device)
         x = rows @ x @ cols  # (N, C, 299, 299); each output pixel a convex mix of 4 inputs
         x = x.expand(-1, 3, -1, -1).contiguous(memory_format=torch.channels_last)
-        pool = self.layers(x).flatten(1)  # (N, 2048)
+        pool = self._layers(x).flatten(1)  # (N, 2048)
         return pool, pool @ self.fc_t
+
+    def _layers(self, x: Tensor) -> Tensor:
+        if self.compiled is None:
+            return self.layers(x)
+        n = x.shape[0]
+        self.batch = self.batch or n
+        if n < self.batch:  # repeat the last image; its copies' features are dropped
+            pad = x[-1:].expand(self.batch - n, -1, -1, -1)
+            x = torch.cat([x, pad]).contiguous(memory_format=torch.channels_last)
+        return self.compiled(x)[:n]
 
     def _resize_matrices(self, h: int, w: int, device: torch.device) -> tuple[Tensor, Tensor]:
         key = (h, w, device)
