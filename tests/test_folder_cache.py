@@ -121,3 +121,17 @@ def test_unreadable_files_are_skipped_and_named_from_the_cache_too(folder, decod
     first, second = load_dataset(cfg), load_dataset(cfg)
     assert decoded[0] == 13 and len(second) == 12
     assert second.notes == first.notes and "broken.png" in second.notes[0]
+
+
+def test_without_a_usable_cache_the_folder_is_decoded_into_memory(folder, tmp_path, monkeypatch):
+    cfg = DataConfig(name="folder", path=str(folder), resolution=16)
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv("GANFORGE_CACHE", str(tmp_path / "a-file" / "cache"))
+    ds = load_dataset(cfg)
+    assert not ds.memory_mapped and len(ds) == 12 and "not cached" in ds.notes[-1]
+
+    monkeypatch.setenv("GANFORGE_CACHE", str(tmp_path / "cache"))
+    full = type("Usage", (), {"free": 1000})
+    monkeypatch.setattr(files_module.shutil, "disk_usage", lambda path: full)
+    ds = load_dataset(cfg)
+    assert not ds.memory_mapped and "GB free" in ds.notes[-1] and entries() == []

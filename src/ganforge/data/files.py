@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -166,9 +167,17 @@ def load_folder(cfg: DataConfig, cache: bool = True) -> ArrayDataset:
     if not files:
         raise DatasetError(f"no image files ({', '.join(sorted(IMAGE_SUFFIXES))}) below '{root}'")
     size = cfg.resolution or DEFAULT_FOLDER_RESOLUTION
-    stem, prefix = _cache_stem(root, files, size, cfg.channels) if cache else (None, "")
+    stem, prefix, notes = None, "", []
+    if cache:
+        try:
+            stem, prefix = _cache_stem(root, files, size, cfg.channels)
+        except OSError as err:  # no writable cache folder: decode into memory, and say so
+            notes.append(f"'{root}' decoded into memory, not cached ({err})")
     entry = read_entry(stem) if stem is not None else None
     if entry is None:
+        if stem is not None and (full := _no_room(stem.parent, len(files), size)):
+            notes.append(f"'{root}' decoded into memory, not cached: {full}")
+            stem = None
         entry = _decode_folder(root, files, size, cfg.channels, stem)
         if stem is not None:
             drop_entries(stem.parent, prefix, keep=stem)  # this folder before its files changed
@@ -184,7 +193,7 @@ def load_folder(cfg: DataConfig, cache: bool = True) -> ArrayDataset:
         labels,
         meta["num_classes"] if labels is not None else 0,
         root.name,
-        list(meta["notes"]),
+        [*meta["notes"], *notes],
         memory_mapped=isinstance(array, np.memmap),
     )
 
@@ -203,6 +212,16 @@ def _cache_stem(root: Path, files: list[Path], size: int, channels: int | None) 
     name = re.sub(r"[^A-Za-z0-9_-]", "_", root.name)[:40]
     prefix = f"folder-{name}-{hashlib.sha256(options.encode()).hexdigest()[:10]}-"
     return cache_dir("data") / (prefix + listing.hexdigest()[:16]), prefix
+
+
+def _no_room(folder: Path, count: int, size: int) -> str | None:
+    """Why `folder` cannot take a decoded copy of `count` images (writing a memory map on a
+    full disk kills the process), or None."""
+    need = 2 * count * 3 * size * size  # the RGB array, and room to spare
+    free = shutil.disk_usage(folder).free
+    if free < need:
+        return f"{need / 1e9:.1f} GB needed, {free / 1e9:.1f} GB free in '{folder}'"
+    return None
 
 
 def _decode_folder(
