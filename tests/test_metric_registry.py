@@ -25,7 +25,11 @@ BEFORE = {
     }.items()
     for k in (1, 2, 5, 10, 50)
 } | {"modes2.5k": True, "modes26k": True}
-ADDED = {f"accuracy{k}k": True for k in (1, 2, 5, 10, 50)}  # issue 9: conditional accuracy
+ADDED = {  # metrics added since: all higher-is-better
+    f"{kind}{k}k": True
+    for kind in ("accuracy", "agreement", "preservation")  # issue 9; issue 11 (two domains)
+    for k in (1, 2, 5, 10, 50)
+}
 
 # datasets whose shape is known without a file or a download
 CANDIDATES = ["digits", "mnist", "cifar10", "celeba", "stacked_mnist", "toy_ring", "toy_grid"]
