@@ -15,42 +15,17 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
 
 from ganforge.config import Config, DataConfig, Options
 from ganforge.data import ArrayDataset, load_dataset, to_model_range
 from ganforge.errors import GanforgeError
 from ganforge.metrics.cache import cache_dir, dataset_key
 from ganforge.metrics.features import ClassifierExtractor
+from ganforge.models.classifier import DigitClassifier
 
 EPOCHS = 4
 BATCH = 128
 MIN_UPDATES = 600
-
-
-class DigitClassifier(nn.Module):
-    """conv 32 -> pool -> conv 64 -> pool -> dense 128 (features) -> dense classes."""
-
-    def __init__(self, resolution: int, num_classes: int = 10) -> None:
-        super().__init__()
-        self.body = nn.Sequential(
-            nn.Conv2d(1, 32, 3, padding=1),
-            nn.ReLU(),
-            nn.MaxPool2d(2),
-            nn.Conv2d(32, 64, 3, padding=1),
-            nn.ReLU(),
-            nn.MaxPool2d(2),
-            nn.Flatten(),
-        )
-        self.features = nn.Sequential(nn.Linear(64 * (resolution // 4) ** 2, 128), nn.ReLU())
-        self.head = nn.Sequential(nn.Dropout(0.3), nn.Linear(128, num_classes))
-
-    def features_and_logits(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        feats = self.features(self.body(x))  # (B, 128)
-        return feats, self.head(feats)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.features_and_logits(x)[1]
 
 
 def _splits(cfg: DataConfig) -> tuple[ArrayDataset, ArrayDataset]:

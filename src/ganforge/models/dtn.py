@@ -27,10 +27,10 @@ from torch import Tensor, nn
 
 from ganforge.config import Config
 from ganforge.errors import ConfigError
+from ganforge.models.classifier import FEATURES, digit_layers
 from ganforge.models.family import NetworkSpec, Phase, Sources, Task
 from ganforge.models.layers import initialize
 
-FEATURES = 128  # the domain classifier's feature size
 LUMA = (0.299, 0.587, 0.114)
 
 
@@ -57,16 +57,7 @@ class Encoder(nn.Module):
 
     def __init__(self, resolution: int) -> None:
         super().__init__()
-        self.body = nn.Sequential(
-            nn.Conv2d(1, 32, 3, padding=1),
-            nn.ReLU(),
-            nn.MaxPool2d(2),
-            nn.Conv2d(32, 64, 3, padding=1),
-            nn.ReLU(),
-            nn.MaxPool2d(2),
-            nn.Flatten(),
-        )
-        self.features = nn.Sequential(nn.Linear(64 * (resolution // 4) ** 2, FEATURES), nn.ReLU())
+        self.body, self.features = digit_layers(resolution)
         self.requires_grad_(False)
 
     def train(self, mode: bool = True) -> Encoder:
