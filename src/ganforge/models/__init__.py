@@ -10,6 +10,7 @@ dense family also serves 2-D points.
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Any
 
 from torch import nn
@@ -61,41 +62,32 @@ def generator_and_discriminator(generator: type[nn.Module], discriminator: type[
     return build
 
 
-FAMILIES.add(
-    "mlp",
-    Family(
-        mlp.GeneratorOptions,
-        mlp.DiscriminatorOptions,
-        generator_and_discriminator(mlp.Generator, mlp.Discriminator),
+def single_pair_family(module: ModuleType, description: str) -> Family:
+    """A family made of one `module.Generator` and one `module.Discriminator` with their
+    option classes, trained by the adversarial task with every conditioning scheme."""
+    return Family(
+        module.GeneratorOptions,
+        module.DiscriminatorOptions,
+        generator_and_discriminator(module.Generator, module.Discriminator),
         conditional.task,
         conditionings=conditional.SCHEMES,
         check=conditional.check,
-        description="dense layers (vanilla GAN, Keras 'GAN', cGAN, 2-D toy data)",
-    ),
+        description=description,
+    )
+
+
+FAMILIES.add(
+    "mlp", single_pair_family(mlp, "dense layers (vanilla GAN, Keras 'GAN', cGAN, 2-D toy data)")
 )
 FAMILIES.add(
     "dcgan",
-    Family(
-        dcgan.GeneratorOptions,
-        dcgan.DiscriminatorOptions,
-        generator_and_discriminator(dcgan.Generator, dcgan.Discriminator),
-        conditional.task,
-        conditionings=conditional.SCHEMES,
-        check=conditional.check,
-        description="strided convolutions and batch norm (DCGAN, Keras 'DCGAN'/'WGAN', cDCGAN)",
+    single_pair_family(
+        dcgan, "strided convolutions and batch norm (DCGAN, Keras 'DCGAN'/'WGAN', cDCGAN)"
     ),
 )
 FAMILIES.add(
     "resnet",
-    Family(
-        resnet.GeneratorOptions,
-        resnet.DiscriminatorOptions,
-        generator_and_discriminator(resnet.Generator, resnet.Discriminator),
-        conditional.task,
-        conditionings=conditional.SCHEMES,
-        check=conditional.check,
-        description="32x32 SNGAN/WGAN-GP residual networks (Mimicry sngan_32, cGAN-PD)",
-    ),
+    single_pair_family(resnet, "32x32 SNGAN/WGAN-GP residual networks (Mimicry sngan_32, cGAN-PD)"),
 )
 FAMILIES.add(
     "stylegan",
