@@ -7,6 +7,8 @@ import torch
 from torch import nn
 
 from conftest import TINY, TINY_DCGAN, resolved, tiny_config
+from ganforge.metrics.diagnostics import class_collapse
+from ganforge.metrics.run_eval import evaluate_source
 from ganforge.models import FAMILIES, Family, adversarial, dcgan, generator_and_discriminator
 from ganforge.runs import RunDir
 from ganforge.training import Trainer
@@ -126,3 +128,34 @@ def test_diversity_is_logged_relative_to_real_data(tmp_path):
     Trainer(config, run, "cpu").train(progress=False)
     row = run.read_metrics()[-1]
     assert row["step"] == 10 and 0 < row["diversity"] < 3
+
+
+def test_class_collapse_reads_the_class_histogram_metric():
+    assert class_collapse({"classes5k": 0.02, "classes5k_covered": 10.0}) is None
+    assert class_collapse({"fid5k": 40.0, "fid_domain5k": 300.0}) is None  # no classes metric
+    message = class_collapse({"classes5k": 2.30, "classes5k_covered": 1.0})
+    assert message is not None and "2.30 nats" in message and "1 classes appear" in message
+    assert class_collapse({"classes10k": 0.70}) is not None  # just past half the classes dropped
+
+
+def test_class_collapse_of_one_image_in_training_and_in_eval(tmp_path, ignores_z_family):
+    """Pixel diversity is blind to a generator drawing one class; the classes metric is not."""
+    alarms, log = train(
+        tmp_path,
+        *FAST,
+        "train.steps=4",
+        "train.sample_every=0",
+        "model.name=ignores_z",
+        "model.d.hidden=[8,8]",
+        "eval.every=2",
+        "eval.metrics=[classes1k]",
+        "eval.num_samples=200",
+    )
+    assert (2, "class_collapse") in alarms and "ALARM class_collapse at step 2" in log
+    assert [name for _, name in alarms].count("class_collapse") == 1  # reported once
+
+    said: list[str] = []
+    row = evaluate_source(tmp_path / "run", ["classes1k"], num_samples=200, say=said.append)
+    assert row["alarms"] == ["class_collapse"] and row["classes1k"] > 2.0
+    assert len(said) == 1 and said[0].startswith("ALARM class_collapse at step 4")
+    assert RunDir(tmp_path / "run").read_metrics()[-1]["alarms"] == ["class_collapse"]

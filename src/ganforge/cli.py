@@ -209,6 +209,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         device=args.device,
         seed=args.seed,
         batch_size=args.batch_size,
+        say=lambda message: print(message, file=sys.stderr),
     )
     print(json.dumps(results, indent=2))
     return 0

@@ -7,6 +7,10 @@
   distance over that of a real batch of the same size) has dropped well below its own peak and
   below a quarter of real data's, or the samples are practically identical. A generator starts
   out with little diversity, so a low value alone early in training is not collapse.
+* ``class_collapse``: the domain classifier's class histogram of the samples (the ``classes``
+  metric, at each evaluation) is far from the data's: KL above log 2, as far as a generator that
+  draws only half of ten equally frequent classes. Pixel diversity misses a generator that draws
+  many styles of one digit; the classes do not.
 * ``oscillation``: D and G take turns winning: D(x) - D(G(z)) changes sign, beyond a noise band,
   again (a full cycle or more) while the generator loss swings widely.
 
@@ -15,6 +19,8 @@ Each alarm fires once when its condition starts and again only after it has clea
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
 from statistics import fmean, pstdev
 from typing import Any
@@ -42,6 +48,27 @@ class Thresholds:
     oscillation_band: float = 0.05  # |D(x) - D(G(z))| below this is noise, not a verdict
     oscillation_flips: int = 2  # sign changes of the verdict within the window (a full cycle)
     oscillation_cv: float = 0.3  # std / mean of the generator loss
+    class_kl: float = math.log(2)  # KL(samples' class histogram || data's) at or above this
+
+
+CLASSES_METRIC = re.compile(r"classes\d+k")  # the KL entry of the `classes` metric
+
+
+def class_collapse(results: dict[str, float], thresholds: Thresholds | None = None) -> str | None:
+    """The class_collapse message for an evaluation's results, or None when the classes are
+    spread as in the data (or no `classes` metric was computed)."""
+    limit = (thresholds or Thresholds()).class_kl
+    for key, kl in results.items():
+        if CLASSES_METRIC.fullmatch(key) and kl >= limit:
+            covered = results.get(f"{key}_covered")
+            seen = f"; {covered:.0f} classes appear at all" if covered is not None else ""
+            return (
+                f"the domain classifier's class histogram of the samples is {kl:.2f} nats "
+                f"(KL) from the data's{seen}: the generator draws a few classes and drops "
+                "the others. Try a Wasserstein/hinge loss with a gradient penalty, a lower "
+                "learning rate, or a conditional model"
+            )
+    return None
 
 
 def pairwise_diversity(batch: Tensor) -> float:
@@ -98,6 +125,10 @@ class FailureMonitor:
                 "minibatch features"
             )
         alarm = self._toggle("mode_collapse", message, step)
+        return [alarm] if alarm else []
+
+    def observe_evaluation(self, step: int, results: dict[str, float]) -> list[Alarm]:
+        alarm = self._toggle("class_collapse", class_collapse(results, self.t), step)
         return [alarm] if alarm else []
 
     def _wins(self) -> str | None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
 
+from ganforge.metrics.diagnostics import class_collapse
 from ganforge.metrics.evaluate import Evaluator
 from ganforge.metrics.features import InceptionExtractor
 from ganforge.metrics.reference import parse_reference, reference_features
@@ -31,8 +33,13 @@ def evaluate_source(
     device: str = "auto",
     seed: int = 0,
     batch_size: int = 200,
+    say: Callable[[str], None] | None = None,
 ) -> dict:
-    """Evaluate a run (newest checkpoint), a checkpoint or an export; log into the run."""
+    """Evaluate a run (newest checkpoint), a checkpoint or an export; log into the run.
+
+    A class histogram far from the data's raises the class_collapse alarm in the logged row
+    (the study report counts it) and through `say`, as training does.
+    """
     from ganforge.device import resolve_device
     from ganforge.sampling import load_generator
 
@@ -69,6 +76,11 @@ def evaluate_source(
     }
     if evaluator.domain_accuracy is not None:
         row["domain_classifier_accuracy"] = evaluator.domain_accuracy
+    collapsed = class_collapse(results)
+    if collapsed:
+        row["alarms"] = ["class_collapse"]
+        if say is not None:
+            say(f"ALARM class_collapse at step {step}: {collapsed}")
     if run is not None:
         run.append_metrics(row)
     return row

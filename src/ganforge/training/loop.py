@@ -240,6 +240,7 @@ class Trainer:
         if eval_due:
             results, improved = self.evaluation(self.sample, self.num_classes, self.step)
             row.update(results)
+            alarms += self.monitor.observe_evaluation(self.step, results)
             if improved:
                 state.save(self, self.run.checkpoints_dir / "best.pt")
                 metric = self.config.eval.best_metric
