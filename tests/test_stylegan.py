@@ -217,6 +217,7 @@ def test_style_groups_split_the_layers_in_thirds():
     [
         ("stylegan-mnist32", (1, 32, 32), 518_171, 567_409),
         ("stylegan-celeba64", (3, 64, 64), 8_333_560, 9_085_473),
+        ("afhq-cat64", (3, 64, 64), 8_333_560, 9_085_473),  # resolves before the folder exists
     ],
 )
 def test_preset_parameter_counts(preset, shape, g_total, d_total):
@@ -247,3 +248,22 @@ def test_preset_trains_on_the_shared_npz(shared_data, tmp_path):
     Trainer(config, run, "cpu").train(progress=False)
     row = run.read_metrics()[-1]
     assert math.isfinite(row["d_loss"]) and math.isfinite(row["g_loss"])
+
+
+def test_afhq_preset_trains_on_a_folder_and_refuses_a_missing_one(tmp_path, capsys):
+    small = ["train.steps=2", "train.batch_size=4", "model.width=4", "model.latent_dim=16"]
+    small += ["model.g.mapping_layers=2", "train.tensorboard=false"]
+    missing = tmp_path / "afhq" / "train" / "cat"
+    code = main(["train", "--preset", "afhq-cat64", f"data.path={missing}", *small])
+    assert code != 0 and "does not exist" in capsys.readouterr().err
+    missing.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for i in range(6):  # JPEGs of another size: the folder dataset resizes to 64x64
+        pixels = rng.integers(0, 256, (80, 72, 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(missing / f"flickr_cat_{i:06d}.jpg")
+    run_dir = tmp_path / "run"
+    args = ["train", "--preset", "afhq-cat64", f"data.path={missing}", *small]
+    assert main([*args, "--run-dir", str(run_dir), "--device", "cpu"]) == 0
+    row = RunDir(run_dir).read_metrics()[-1]
+    assert row["step"] == 2 and math.isfinite(row["g_loss"])
+    assert load_generator(run_dir).sample(2).shape == (2, 3, 64, 64)

@@ -290,6 +290,10 @@ def _copy_rows(source: np.ndarray, target: np.ndarray | None, chunk: int = 4096)
 
 
 def folder_shape(cfg: DataConfig) -> tuple[int, ...]:
+    """(C, H, W) of a folder dataset; from data.channels and data.resolution alone when both
+    are set, so a preset for data not yet on disk (afhq-cat64) resolves and summarises."""
+    if cfg.channels and cfg.resolution:
+        return (cfg.channels, cfg.resolution, cfg.resolution)
     root = _require_path(cfg, "folder")
     files = image_files(root)
     if not files:
