@@ -102,7 +102,9 @@ def test_presets_and_datasets_list_names(capsys):
     out = capsys.readouterr().out
     assert "seed000-dense" in out and "seed003-mnist" in out and "default" in out
     assert main(["datasets"]) == 0
-    assert "toy_ring" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "toy_ring" in out and "derived domains" in out
+    assert "mnistm" in out and "invert" in out and "edges" in out
 
 
 @pytest.mark.parametrize(

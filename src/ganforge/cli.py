@@ -76,10 +76,13 @@ def cmd_presets(args: argparse.Namespace) -> int:
 
 
 def cmd_datasets(args: argparse.Namespace) -> int:
-    from ganforge.data import DATASETS
+    from ganforge.data import DATASETS, DERIVATIONS
 
     for name in DATASETS.names():
         print(f"{name:<15} {DATASETS.get(name).description}")
+    print("\nderived domains (data.derive=NAME or data_b.derive=NAME, on any image dataset):")
+    for name in DERIVATIONS.names():
+        print(f"{name:<15} {DERIVATIONS.get(name).description}")
     return 0
 
 
