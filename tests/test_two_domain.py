@@ -296,3 +296,20 @@ def test_dtn_encoder_defaults_to_domain_a_classifier(shared_data, tmp_path, monk
 
     run = train_run(config, run_dir=tmp_path / "dtn", device="cpu", progress=False)
     assert Path(path).exists() and run.read_metrics()[-1]["step"] == 4
+
+
+def test_a_translating_run_evaluates_during_training_as_ganforge_eval_does(tmp_path):
+    """eval.every translates domain A's first N images and scores them in domain B."""
+    overrides = [*TINY, *FAMILY["cyclegan"], "data_b.name=digits", "data_b.limit=64"]
+    overrides += ["eval.every=2", "eval.metrics=[preservation1k,fid_domain1k]"]
+    overrides += ["eval.num_samples=48", "eval.best_metric=preservation1k"]
+    trainer = train(tmp_path, overrides)
+    rows = [r for r in trainer.run.read_metrics() if "preservation1k" in r]
+    assert [r["step"] for r in rows] == [2, 4]
+    assert all(0 <= r["preservation1k"] <= 1 and r["fid_domain1k"] > 0 for r in rows)
+    assert (trainer.run.checkpoints_dir / "best.pt").exists()
+    # the last training evaluation is what `ganforge eval` measures on the final generator
+    from ganforge.metrics.run_eval import evaluate_source
+
+    again = evaluate_source(trainer.run.path, ["preservation1k"], num_samples=48, device="cpu")
+    assert again["preservation1k"] == pytest.approx(rows[-1]["preservation1k"])

@@ -55,11 +55,6 @@ def check_domains(config: Config, shape: tuple[int, ...], shape_b: tuple[int, ..
             f"the {name} family needs the same channels in both domains, and A has "
             f"{shape[0]}, B {shape_b[0]}; set data.channels and data_b.channels to one value"
         )
-    if translates(config) and config.eval.every:
-        raise ConfigError(
-            f"{name} translates images, so eval.every (which draws latents) does not apply; "
-            "evaluate with `ganforge eval RUN --metrics preservation10k,fid_domain10k`"
-        )
 
 
 def summary_inputs(

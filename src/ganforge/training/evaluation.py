@@ -8,16 +8,30 @@ import torch
 from torch import Tensor
 
 from ganforge.config import Config
-from ganforge.data import to_pixels
+from ganforge.data import ArrayDataset, to_model_range, to_pixels
 from ganforge.models import sample_latent
 from ganforge.training.sources import fixed_labels
 
+CHUNK = 500  # images generated (or translated) per forward pass
+
 
 class TrainingEvaluation:
-    """Scores the current (EMA) generator on eval.metrics and remembers the best value."""
+    """Scores the current (EMA) generator on eval.metrics and remembers the best value.
 
-    def __init__(self, config: Config, device: torch.device, log: Callable[[str], None]) -> None:
+    A generator of latents is scored on fixed latents (and labels 0..K-1 in turn); a
+    translating generator (cyclegan, dtn) on the first N images of domain A, translated and
+    scored as domain B images with their A labels, exactly as `ganforge eval` does.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        device: torch.device,
+        log: Callable[[str], None],
+        translate_from: ArrayDataset | None = None,
+    ) -> None:
         self.config, self.device, self.log = config, device, log
+        self.translate_from = translate_from  # domain A, for translating families
         self.evaluator = None  # built on first use: it loads extractors and references
         self.best: float | None = None  # best value of eval.best_metric so far
 
@@ -27,10 +41,11 @@ class TrainingEvaluation:
         """(results, whether eval.best_metric improved) for generator `sample(z, y)`."""
         from ganforge.metrics import Evaluator
 
-        ev, model = self.config.eval, self.config.model
+        ev = self.config.eval
         if self.evaluator is None:
+            translating = self.translate_from is not None
             self.evaluator = Evaluator(
-                self.config.data,
+                self.config.data_b if translating else self.config.data,
                 ev.metrics,
                 ev.ref,
                 ev.num_samples,
@@ -40,14 +55,13 @@ class TrainingEvaluation:
                 data_b=self.config.data_b,  # cogan's agreement metric reads its transform
             )
         n = self.evaluator.num_samples
-        gen = torch.Generator(self.device).manual_seed(self.config.seed + 3)
-        z = sample_latent(n, model.latent_dim, model.latent_dist, gen, self.device)
-        y = fixed_labels(n, num_classes, self.device)
+        inputs, labels = self._inputs(n, num_classes)
         chunks = []
-        for i in range(0, n, 500):
-            out = sample(z[i : i + 500], None if y is None else y[i : i + 500])
+        for i in range(0, len(inputs), CHUNK):
+            y = None if labels is None or self.translate_from else labels[i : i + CHUNK]
+            out = sample(inputs[i : i + CHUNK].to(self.device), y)
             chunks.append((to_pixels(out) if out.dim() == 4 else out).cpu())  # uint8: 4x less
-        results = self.evaluator(torch.cat(chunks), None if y is None else y.cpu())
+        results = self.evaluator(torch.cat(chunks), None if labels is None else labels.cpu())
         self.log(f"step {step}: " + ", ".join(f"{k} {v:.4g}" for k, v in results.items()))
         if not ev.best_metric:
             return results, False
@@ -57,3 +71,14 @@ class TrainingEvaluation:
         if improved:
             self.best = value
         return results, improved
+
+    def _inputs(self, n: int, num_classes: int) -> tuple[Tensor, Tensor | None]:
+        """What the generator maps, and the labels its outputs should have."""
+        if self.translate_from is not None:
+            source = self.translate_from
+            labels = None if source.labels is None else source.labels[:n]
+            return to_model_range(source.data[:n]), labels
+        model = self.config.model
+        gen = torch.Generator(self.device).manual_seed(self.config.seed + 3)
+        z = sample_latent(n, model.latent_dim, model.latent_dist, gen, self.device)
+        return z, fixed_labels(n, num_classes, self.device)

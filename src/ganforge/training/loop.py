@@ -115,7 +115,9 @@ class Trainer:
         # real-data diversity for the mode-collapse alarm, from a fixed subset of the same size
         pick = torch.randperm(len(self.dataset), generator=torch.Generator().manual_seed(0))
         self.real_diversity = pairwise_diversity(to_model_range(self.dataset.data[pick[:count]]))
-        self.evaluation = TrainingEvaluation(config, self.device, self.sinks.say)
+        self.evaluation = TrainingEvaluation(
+            config, self.device, self.sinks.say, self.dataset if translates(config) else None
+        )
         self.precision = Precision(t.precision, self.device, list(self.optimizers))
         if t.channels_last:
             for net in self.task.networks.values():
