@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 
-from conftest import tiny_config
+from conftest import resolved, tiny_config
 from ganforge.cli import main
 from ganforge.config import DataConfig
 from ganforge.data import load_dataset
@@ -130,6 +130,8 @@ def test_diff_augment_is_differentiable_seeded_and_checked():
     assert diff_augment("") is None and diff_augment(None) is None
     with pytest.raises(ConfigError, match="unknown augmentation 'flip'"):
         config("dcgan", "none", "train.augment=color,flip")
+    with pytest.raises(ConfigError, match=r"transforms images, and toy_ring is 2-D points"):
+        resolved("data.name=toy_ring", "model.name=mlp", "train.augment=translation")
 
 
 def test_diff_augment_reaches_d_for_real_and_fake_in_both_phases(tmp_path):

@@ -51,6 +51,11 @@ def resolve_config(config: Config, device: torch.device | None = None) -> Config
             f"model.conditional={config.model.conditional} needs class labels, and the "
             f"{config.data.name} dataset has none"
         )
+    if config.train.augment and len(shape) != 3:
+        raise ConfigError(
+            f"train.augment (DiffAugment) transforms images, and {config.data.name} is "
+            f"{shape[0]}-D points; drop train.augment"
+        )
     OPTIMIZERS.get(config.optim.g.name)
     OPTIMIZERS.get(config.optim.d.name)
     SCHEDULES.get(config.train.lr_decay)
