@@ -155,8 +155,10 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 def cmd_interpolate(args: argparse.Namespace) -> int:
     from ganforge.latent_tools import latent_walk, write_walk
+    from ganforge.runs.outputs import check_output
     from ganforge.sampling import load_generator
 
+    check_output(args.output, (".gif", ".png"), args.force)
     loaded = load_generator(args.source, use_ema=not args.no_ema)
     frames = latent_walk(
         loaded, args.walks, args.keyframes, args.frames, args.seed, args.truncation or 1.0
@@ -168,8 +170,10 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
 
 def cmd_mix(args: argparse.Namespace) -> int:
     from ganforge.latent_tools import style_mixing_grid, write_picture
+    from ganforge.runs.outputs import check_output
     from ganforge.sampling import load_generator
 
+    check_output(args.output, (".png",), args.force)
     loaded = load_generator(args.source, use_ema=not args.no_ema)
     write_picture(
         style_mixing_grid(loaded, args.rows, args.cols, args.styles, args.seed), Path(args.output)
@@ -319,6 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--frames", type=int, default=8, help="steps between two keyframes (default 8)")
     p.add_argument("--truncation", type=float, metavar="PSI", help="style-based: truncate w")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--force", action="store_true", help="replace -o that ganforge did not write")
     p.add_argument("--no-ema", action="store_true", help="use the raw generator, not its EMA")
     p.set_defaults(func=cmd_interpolate)
 
@@ -335,6 +340,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-ema", action="store_true", help="use the raw generator, not its EMA")
+    p.add_argument("--force", action="store_true", help="replace -o that ganforge did not write")
     p.set_defaults(func=cmd_mix)
 
     p = sub.add_parser("translate", help="translate images with a cyclegan or dtn run")

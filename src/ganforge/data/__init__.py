@@ -49,6 +49,7 @@ DATASETS.add(
         files.npz_shape,
         "an .npz file with 'images' and optional 'labels' (data.path)",
         needs_path=True,
+        has_splits=False,
     ),
 )
 DATASETS.add(
@@ -58,6 +59,7 @@ DATASETS.add(
         files.folder_shape,
         "a folder tree of images; sub-folders are classes (data.path)",
         needs_path=True,
+        has_splits=False,
     ),
 )
 DATASETS.add(
@@ -92,6 +94,11 @@ def check_data(cfg: DataConfig) -> tuple[int, ...]:
         raise ConfigError(
             f"data.path is set but the {cfg.name} dataset does not read it; set "
             f"data.name={kind} to train on '{cfg.path}', or drop data.path"
+        )
+    if cfg.split != "train" and not spec.has_splits:
+        raise ConfigError(
+            f"the {cfg.name} dataset is the file or folder data.path names, so data.split="
+            f"{cfg.split} would be ignored; point data.path at your {cfg.split} data instead"
         )
     shape = derived_shape(cfg, spec.shape(cfg))
     if len(shape) == 1 and (cfg.resolution or cfg.channels):

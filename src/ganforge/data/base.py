@@ -77,3 +77,4 @@ class DatasetSpec:
     labelled: bool = True
     needs_path: bool = False  # reads the user's own files named by data.path
     reads_path: bool = False  # data.path is optional (stacked_mnist: an MNIST .npz)
+    has_splits: bool = True  # data.split chooses train or test; False: the file is the split

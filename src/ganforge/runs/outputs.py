@@ -1,6 +1,6 @@
 """Where a command may write a file: only where asked, never over what a run or a user wrote.
 
-`ganforge sample -o` and `ganforge export -o` check their output here before any work: a
+`ganforge sample/translate/interpolate/mix -o` and `ganforge export -o` check their output here before any work: a
 folder, a path inside a run's `checkpoints/` or `samples/` (or one of the run's own files),
 and an existing file of another kind are refused in one sentence, unless `--force`. Writing
 again over a file of the same kind (re-running a command) is fine.
@@ -14,6 +14,7 @@ from pathlib import Path
 from ganforge.errors import GanforgeError
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+GIF_MAGIC = b"GIF8"
 RUN_FILES = ("config.yaml", "metrics.jsonl", "log.txt", "losses.png", "crash.log")
 RUN_FOLDERS = ("checkpoints", "samples", "tensorboard")
 
@@ -67,6 +68,9 @@ def _same_kind(path: Path) -> bool:
         if path.suffix == ".png":
             with path.open("rb") as f:
                 return f.read(len(PNG_MAGIC)) == PNG_MAGIC
+        if path.suffix == ".gif":
+            with path.open("rb") as f:
+                return f.read(len(GIF_MAGIC)) == GIF_MAGIC
         if path.suffix == ".npz":
             with zipfile.ZipFile(path) as archive:
                 return archive.namelist() == ["samples.npy"]
