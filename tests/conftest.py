@@ -34,6 +34,7 @@ TINY_DCGAN = ["model.g.hidden=[8]", "model.g.project_channels=8", "model.d.hidde
 TINY_NETS = {
     "dcgan": TINY_DCGAN,
     "mlp": ["model.g.hidden=[16]", "model.d.hidden=[16]"],
+    "mlp_dcgan": ["model.g.hidden=[16]", "model.d.hidden=[8,8]"],
     "stylegan": ["model.g.mapping_layers=2"],
 }
 

@@ -22,7 +22,7 @@ from ganforge.runs import RunDir
 from ganforge.sampling import load_generator
 from ganforge.training import Trainer
 
-FAMILIES = ["mlp", "dcgan", "resnet"]
+FAMILIES = ["mlp", "dcgan", "resnet", "mlp_dcgan"]
 SCHEMES = ["concat", "projection", "acgan"]
 TINY_RESNET = ["model.g.channels=8", "model.d.channels=8"]
 CRITIC = ["loss.clip_value=0.01", "optim.d.name=rmsprop", "optim.g.name=rmsprop"]

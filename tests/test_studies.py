@@ -14,10 +14,11 @@ import pytest
 import torch
 import yaml
 
-from conftest import TINY
+from conftest import TINY, resolved
 from ganforge.cli import main
 from ganforge.config import load_config
 from ganforge.errors import ConfigError
+from ganforge.models import build_networks
 from ganforge.studies import expand, load_study, study_names, sweep, threads_per_job
 from ganforge.studies.spec import parse_study
 from ganforge.studies.state import action_for
@@ -352,3 +353,20 @@ def test_keras_dcgan_preset_has_the_keras_parameter_counts(capsys) -> None:
     counts = json.loads(capsys.readouterr().out)
     assert counts["discriminator"] == {"total": 393_729, "trainable": 392_833}
     assert counts["generator"] == {"total": 856_193, "trainable": 855_809}
+
+
+def test_seed001_exp09_pairs_exp08s_dense_generator_with_exp05s_conv_discriminator(capsys):
+    """Table 4.4 keeps exp 9's generator dense; table 4.5 gives it exp 5-6's discriminator."""
+    import json
+
+    counts = {}
+    for preset in ("seed001-exp09", "seed001-exp08", "seed001-exp05"):
+        assert main(["summary", preset, "--json"]) == 0
+        counts[preset] = json.loads(capsys.readouterr().out)
+    assert counts["seed001-exp09"]["generator"] == counts["seed001-exp08"]["generator"]
+    assert counts["seed001-exp09"]["discriminator"] == counts["seed001-exp05"]["discriminator"]
+    assert counts["seed001-exp09"]["discriminator"]["total"] == 391_937  # convs, no BN
+    config = resolved(source="seed001-exp09")
+    nets = build_networks(config, (1, 28, 28))
+    assert any(isinstance(m, torch.nn.Conv2d) for m in nets["discriminator"].modules())
+    assert not any(isinstance(m, torch.nn.Conv2d) for m in nets["generator"].modules())

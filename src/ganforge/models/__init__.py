@@ -62,13 +62,17 @@ def generator_and_discriminator(generator: type[nn.Module], discriminator: type[
     return build
 
 
-def single_pair_family(module: ModuleType, description: str) -> Family:
-    """A family made of one `module.Generator` and one `module.Discriminator` with their
-    option classes, trained by the adversarial task with every conditioning scheme."""
+def single_pair_family(
+    module: ModuleType, description: str, discriminator_module: ModuleType | None = None
+) -> Family:
+    """A family made of one `module.Generator` and one `module.Discriminator` (of
+    `discriminator_module`, when given) with their option classes, trained by the adversarial
+    task with every conditioning scheme."""
+    d_module = discriminator_module or module
     return Family(
         module.GeneratorOptions,
-        module.DiscriminatorOptions,
-        generator_and_discriminator(module.Generator, module.Discriminator),
+        d_module.DiscriminatorOptions,
+        generator_and_discriminator(module.Generator, d_module.Discriminator),
         conditional.task,
         conditionings=conditional.SCHEMES,
         check=conditional.check,
@@ -84,6 +88,10 @@ FAMILIES.add(
     single_pair_family(
         dcgan, "strided convolutions and batch norm (DCGAN, Keras 'DCGAN'/'WGAN', cDCGAN)"
     ),
+)
+FAMILIES.add(  # seed 001 exp 9 pairs the dense generator with the convolutional discriminator
+    "mlp_dcgan",
+    single_pair_family(mlp, "mlp's dense generator + dcgan's conv discriminator (seed 001 exp 9)", dcgan),
 )
 FAMILIES.add(
     "resnet",
