@@ -129,7 +129,9 @@ CASES = [
         id="batchnorm-batch-of-one",
     ),
     case(train_args("r", "data.path=d.npz"), 2, "does not read it", id="path-without-npz"),
-    case(train_args("r", *NPZ, "data.split=test"), 2, "split=test would be ignored", id="npz-split"),
+    case(
+        train_args("r", *NPZ, "data.split=test"), 2, "split=test would be ignored", id="npz-split"
+    ),
     case(["train", "a.yaml", "b.yaml"], 2, "give one config", id="two-configs"),
     case(["train", "cfg"], 2, "cannot read config file", _folder("cfg"), id="yaml-is-folder"),
     case(["train", "c.yaml"], 2, "not valid YAML", _text("c.yaml", "a: [1"), id="yaml-invalid"),
@@ -492,12 +494,12 @@ def test_an_internal_error_is_one_sentence_and_a_crash_log(base_run, tmp_path, m
 
 
 def test_an_internal_error_outside_a_run_goes_to_a_temporary_file(monkeypatch, tmp_path):
-    import ganforge.cli
+    import ganforge.cli.parser
 
     def broken(args):
         raise KeyError("oops")
 
-    monkeypatch.setattr(ganforge.cli, "cmd_presets", broken)
+    monkeypatch.setattr(ganforge.cli.parser, "cmd_presets", broken)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     code, out, err = run_cli("presets")
     assert_one_sentence(code, out, err, 1, "failed unexpectedly (KeyError")

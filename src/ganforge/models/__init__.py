@@ -91,7 +91,9 @@ FAMILIES.add(
 )
 FAMILIES.add(  # seed 001 exp 9 pairs the dense generator with the convolutional discriminator
     "mlp_dcgan",
-    single_pair_family(mlp, "mlp's dense generator + dcgan's conv discriminator (seed 001 exp 9)", dcgan),
+    single_pair_family(
+        mlp, "mlp's dense generator + dcgan's conv discriminator (seed 001 exp 9)", dcgan
+    ),
 )
 FAMILIES.add(
     "resnet",

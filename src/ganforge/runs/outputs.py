@@ -1,9 +1,9 @@
 """Where a command may write a file: only where asked, never over what a run or a user wrote.
 
-`ganforge sample/translate/interpolate/mix -o` and `ganforge export -o` check their output here before any work: a
-folder, a path inside a run's `checkpoints/` or `samples/` (or one of the run's own files),
-and an existing file of another kind are refused in one sentence, unless `--force`. Writing
-again over a file of the same kind (re-running a command) is fine.
+`ganforge sample/translate/interpolate/mix -o` and `ganforge export -o` check their output
+here before any work: a folder, a path inside a run's `checkpoints/` or `samples/` (or one of
+the run's own files), and an existing file of another kind are refused in one sentence, unless
+`--force`. Writing again over a file of the same kind (re-running a command) is fine.
 """
 
 from __future__ import annotations

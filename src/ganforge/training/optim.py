@@ -13,6 +13,7 @@ from ganforge.registry import Registry
 Factory = Callable[[Iterable[nn.Parameter], OptimizerConfig], torch.optim.Optimizer]
 OPTIMIZERS: Registry[Factory] = Registry("optimizer")
 
+
 def _adam(params: Iterable[nn.Parameter], c: OptimizerConfig) -> torch.optim.Optimizer:
     params = list(params)
     on_gpu = bool(params) and all(p.is_cuda for p in params)  # one fused kernel per step
