@@ -64,7 +64,9 @@ def test_table_has_one_row_per_run_and_only_differing_keys(study: Path) -> None:
     assert [r.name for r in runs] == ["a", "b", "c"]
     keys = differing_keys(runs)
     assert set(keys) == {"loss.name", "optim.d.lr"}  # not name, seed, steps or the data
-    md = write_report([study], study.parent / "r.html", "md")[0].read_text()
+    written = write_report([study], study.parent / "r.html", "md")
+    assert [p.name for p in written] == ["r.md", "r.html"]  # the table, and the page too
+    md = written[0].read_text()
     lines = [line for line in md.splitlines() if line.startswith("| ")]
     assert len(lines) == 1 + 3  # header + one row per run
     header = lines[0]

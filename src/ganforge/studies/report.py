@@ -207,7 +207,8 @@ def write_report(sources: list[Path], output: Path, fmt: str = "html") -> list[P
     if not runs:
         raise GanforgeError(f"no run directories (folders with config.yaml) in {sources}")
     output.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "md":
+    written = []
+    if fmt == "md":  # the table as Markdown, and the page too when -o names an .html file
         path = output.with_suffix(".md") if output.suffix == ".html" else output
         failed = [
             f"- {f.get('run')} ({f.get('status')}): {f.get('error')}" for f in failures(sources)
@@ -215,6 +216,8 @@ def write_report(sources: list[Path], output: Path, fmt: str = "html") -> list[P
         path.write_text(
             markdown(runs) + ("\nFailed runs:\n" + "\n".join(failed) + "\n" if failed else "")
         )
-        return [path]
+        written.append(path)
+        if output.suffix != ".html":
+            return written
     output.write_text(html_page(runs, sources))
-    return [output]
+    return [*written, output]
