@@ -80,4 +80,4 @@ def test_issue_9_presets_resolve(preset):
     config = resolved(source=preset)
     assert config.description
     if preset != "stacked-mnist":
-        assert config.model.conditional in ("concat", "acgan")
+        assert config.model.conditional in ("projection", "acgan")
