@@ -10,7 +10,8 @@ def _input_gradients(discriminator: nn.Module, x: Tensor, y: Tensor | None) -> T
     x = x.detach().requires_grad_(True)
     scores = discriminator(x, y)
     (grad,) = torch.autograd.grad(scores.sum(), x, create_graph=True)
-    return grad.flatten(1)  # (B, C*H*W)
+    # one row per score: (B, C*H*W), or per pack of samples when D packs them (PacGAN)
+    return grad.reshape(scores.shape[0], -1)
 
 
 def gradient_penalty(

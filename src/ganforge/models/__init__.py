@@ -38,13 +38,15 @@ from ganforge.models.family import (
 )
 from ganforge.models.latent import sample_latent
 from ganforge.models.layers import initialize, spectral_normalize
+from ganforge.models.packing import Packed, packed_shape
 
 
 def generator_and_discriminator(generator: type[nn.Module], discriminator: type[nn.Module]):  # noqa: ANN201
     """`Family.build` for families made of one generator and one discriminator class.
 
-    Schemes beyond cGAN concatenation reach the networks as a `conditioning=` keyword, and
-    `model.d.spectral_norm`, where the family has it, normalises D after initialisation.
+    Schemes beyond cGAN concatenation reach the networks as a `conditioning=` keyword,
+    `model.d.spectral_norm`, where the family has it, normalises D after initialisation, and
+    `model.d.pack` (PacGAN) builds D for packs of samples and wraps it in `Packed`.
     """
 
     def build(spec: NetworkSpec, g_options: Any, d_options: Any) -> dict[str, nn.Module]:
@@ -53,8 +55,13 @@ def generator_and_discriminator(generator: type[nn.Module], discriminator: type[
             common["conditioning"] = spec.conditional
         G = generator(latent_dim=spec.latent_dim, options=g_options, **common)
         initialize(G, spec.init)  # before D is built: the global RNG order is part of a seed
+        pack = getattr(d_options, "pack", 1)
+        if pack > 1:
+            common["data_shape"] = packed_shape(spec.data_shape, pack)
         D = discriminator(options=d_options, **common)
         initialize(D, spec.init)
+        if pack > 1:
+            D = Packed(D, pack)
         if getattr(d_options, "spectral_norm", False):
             spectral_normalize(D)
         return {"generator": G, "discriminator": D}

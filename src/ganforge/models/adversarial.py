@@ -166,7 +166,8 @@ def adversarial_task(networks: dict[str, nn.Module], config: Config) -> Task:
             fake = G(z, y)
         real, fake = seen(real, src), seen(fake, src)
         raw_real, raw_fake = discriminate(D, real, fake, y, mixed)
-        real_target, fake_target = objective.targets(real.shape[0], real.device, src.noise)
+        # one target per score: B/pack of them with PacGAN packing
+        real_target, fake_target = objective.targets(raw_real.shape[0], real.device, src.noise)
         loss = objective.spec.discriminator(
             objective.scores(raw_real), objective.scores(raw_fake), real_target, fake_target
         )

@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 import ganforge.models.adversarial as adversarial
+import ganforge.models.packing as packing
 from ganforge.config import Config
 from ganforge.errors import ConfigError
 from ganforge.models.family import Sources, Task
@@ -124,8 +125,9 @@ def head_score(last: nn.Module, head: nn.Module | None, h: Tensor, y: Tensor | N
 
 
 def check(config: Config) -> None:
-    """The adversarial rules, and the ACGAN weight."""
+    """The adversarial rules, PacGAN packing, and the ACGAN weight."""
     adversarial.check(config)
+    packing.check(config)
     if config.loss.aux_weight < 0:
         raise ConfigError("'loss.aux_weight' must be at least 0")
 
@@ -161,7 +163,7 @@ def acgan_task(networks: dict[str, nn.Module], config: Config) -> Task:
             (raw_real, raw_fake), (logits_real, logits_fake) = raw.chunk(2), logits.chunk(2)
         else:
             (raw_real, logits_real), (raw_fake, logits_fake) = D.classify(real), D.classify(fake)
-        real_target, fake_target = objective.targets(real.shape[0], real.device, src.noise)
+        real_target, fake_target = objective.targets(raw_real.shape[0], real.device, src.noise)
         loss = objective.spec.discriminator(
             objective.scores(raw_real), objective.scores(raw_fake), real_target, fake_target
         )

@@ -70,6 +70,7 @@ class DiscriminatorOptions(BlockOptions):
     kernel_size: int = 4
     last_activation: str | None = None  # none | sigmoid; None: what the loss expects
     spectral_norm: bool = False  # spectral normalisation of every layer (Miyato et al. 2018)
+    pack: int = 1  # PacGAN: D judges this many samples at once (models.packing)
 
     def check(self, where: str) -> None:
         super().check(where)

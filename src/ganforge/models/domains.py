@@ -63,6 +63,7 @@ def summary_inputs(
     """Example inputs of the `generator` and `discriminator` networks (`ganforge summary`):
     z and a data batch, an A image for a translating G, a pair for CoGAN's D."""
     extra = FAMILIES.get(config.model.name).extra
+    n *= config.model.d.get("pack", 1)  # a PacGAN D takes whole packs
     g_input = (
         torch.zeros(n, *shape)
         if extra.get("translates")

@@ -32,6 +32,7 @@ class DiscriminatorOptions(BlockOptions):
     norm_first_block: bool = False
     last_activation: str | None = None  # none | sigmoid; None: what the loss expects
     spectral_norm: bool = False  # spectral normalisation of every layer (Miyato et al. 2018)
+    pack: int = 1  # PacGAN: D judges this many samples at once (models.packing)
 
 
 class Generator(nn.Module):

@@ -59,6 +59,7 @@ class DiscriminatorOptions:
     channels: int | None = None  # channels of every block (default 2 x model.width: 128)
     spectral_norm: bool = False  # spectral normalisation of every layer (SNGAN: true)
     last_activation: str | None = None  # none | sigmoid (fused into the loss); None: the loss's
+    pack: int = 1  # PacGAN: D judges this many samples at once (models.packing)
 
     def check(self, where: str) -> None:
         if self.channels is not None and self.channels < 1:
