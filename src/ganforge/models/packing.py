@@ -42,9 +42,9 @@ class Packed(nn.Module):
 
 def check(config: Config) -> None:
     """Packing needs whole packs in every batch and no labels."""
-    pack = config.model.d.get("pack", 1)
-    if not isinstance(pack, int) or pack < 1:
-        raise ConfigError(f"'model.d.pack' must be a whole number of at least 1, got {pack!r}")
+    pack = config.model.d.get("pack", 1)  # a whole number: the typed options checked that
+    if pack < 1:
+        raise ConfigError(f"'model.d.pack' must be at least 1, got {pack}")
     if pack == 1:
         return
     if config.model.conditional != "none":
