@@ -4,13 +4,17 @@
 
 Both loops train the networks the preset describes, with the same optimisers, loss, penalties,
 clipping, critic steps and EMA, on the same data held in memory. The plain loop is what a user
-would write by hand: no logging, no gradient norms, no finiteness checks, no alarms. ganforge's
+would write by hand: no logging, no gradient norms, no finiteness checks, no alarms, PyTorch's
+stock `nn.Dropout` and `torch.optim.Adam` with its default implementation. ganforge's
 loop runs as `ganforge train` does (rows every `train.log_every` steps, TensorBoard and the loss
 plot) except that sample grids and checkpoints are written only at the end, outside the timed
 window. Throughput counts generated images per second of full steps (n_critic D updates and one
 G update). Both loops run in this one process, one after the other, so they share the machine's
 state; a `ratio_to_plain` > 1 means ganforge is faster. `--variants` times ganforge's speed
 options (train.compile, train.precision, train.channels_last) against the same plain fp32 loop.
+`--processes` runs every measurement in a fresh process instead, still alternating: then the
+ganforge loop's process keeps freed memory as `ganforge train`'s does (`ganforge.allocator`)
+and the plain loop's does not, which is the comparison a user running either one sees.
 """
 
 from __future__ import annotations
@@ -18,30 +22,53 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
 
 import torch
+from torch import nn
 
-from ganforge.config import Config, load_config
+from ganforge.allocator import keep_freed_memory
+from ganforge.config import Config, OptimizerConfig, load_config
 from ganforge.data import load_dataset, to_model_range
 from ganforge.models import build_networks, sample_latent
 from ganforge.models.adversarial import Objective
+from ganforge.models.layers import Dropout
 from ganforge.regularizers import clip_weights
 from ganforge.runs import RunDir
 from ganforge.training import Trainer, resolve_config
 from ganforge.training.optim import build_optimizer
 
 
+def by_hand(net: nn.Module) -> nn.Module:
+    """The network as a user writes it: ganforge's Dropout (faster CPU masks) as nn.Dropout."""
+    for name, child in net.named_children():
+        if isinstance(child, Dropout):
+            setattr(net, name, nn.Dropout(child.p))
+        else:
+            by_hand(child)
+    return net
+
+
+def stock_optimizer(params: Iterable[nn.Parameter], c: OptimizerConfig) -> torch.optim.Optimizer:
+    """torch.optim.Adam as a user writes it (ganforge's is fused); the others as ganforge's."""
+    if c.name != "adam":
+        return build_optimizer(params, c)
+    return torch.optim.Adam(params, lr=c.lr, betas=(c.beta1, c.beta2), weight_decay=c.weight_decay)
+
+
 def plain_loop(config: Config, data: torch.Tensor, steps: int, warmup: int, device: str) -> float:
     """Median seconds per step of a hand-written loop over the same networks and objective."""
     torch.manual_seed(config.seed)
     nets = build_networks(config, tuple(data.shape[1:]))
-    G, D = nets["generator"].to(device), nets["discriminator"].to(device)
-    g_opt = build_optimizer(G.parameters(), config.optim.g)
-    d_opt = build_optimizer(D.parameters(), config.optim.d)
+    G, D = by_hand(nets["generator"]).to(device), by_hand(nets["discriminator"]).to(device)
+    g_opt = stock_optimizer(G.parameters(), config.optim.g)
+    d_opt = stock_optimizer(D.parameters(), config.optim.d)
     ema = [p.detach().clone() for p in G.parameters()] if config.train.ema_decay else None
     objective = Objective.from_config(config)
     noise = torch.Generator(device).manual_seed(config.seed + 1)
@@ -117,6 +144,14 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
+def in_fresh_process(name: str, argv: list[str]) -> float:
+    """One measurement in a new Python process: the ganforge loop's process starts as
+    `ganforge train` does (freed memory kept), the plain loop's as `python my_loop.py` does."""
+    command = [sys.executable, __file__, *argv, "--rounds", "1", "--only", name]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)["sec_per_step_each_round"][name][0]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--preset", default="default")
@@ -130,7 +165,15 @@ def main() -> None:
         help="';'-separated ganforge speed options to time beside the baseline, "
         "e.g. 'train.compile=true;train.precision=bf16'",
     )
+    parser.add_argument(
+        "--processes",
+        action="store_true",
+        help="each measurement in a fresh process, so process-wide settings (the allocator "
+        "`ganforge train` sets) count for ganforge; default: all in this one process",
+    )
+    parser.add_argument("--only", help=argparse.SUPPRESS)  # one loop, for --processes
     parser.add_argument("overrides", nargs="*", help="key=value changes to the preset")
+    argv = sys.argv[1:]
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     total = args.warmup + args.steps
@@ -142,11 +185,19 @@ def main() -> None:
         for name, extra in variants.items()
     }
     config = configs["ganforge"]
-    data = to_model_range(load_dataset(config.data).data).to(args.device)
-    seconds: dict[str, list[float]] = {name: [] for name in ["plain", *configs]}
+    names = [args.only] if args.only else ["plain", *configs]
+    if args.only and args.only != "plain":
+        keep_freed_memory()
+    if not args.processes:
+        data = to_model_range(load_dataset(config.data).data).to(args.device)
+    seconds: dict[str, list[float]] = {name: [] for name in names}
     for round_ in range(args.rounds):  # alternate the order: this machine's speed drifts
-        order = list(seconds) if round_ % 2 == 0 else list(reversed(seconds))
+        order = names if round_ % 2 == 0 else list(reversed(names))
         for name in order:
+            if args.processes:
+                child = [a for a in argv if a != "--processes"]
+                seconds[name].append(in_fresh_process(name, child))
+                continue
             cfg = config if name == "plain" else configs[name]
             seconds[name].append(
                 measure("plain" if name == "plain" else "ganforge", cfg, data, args)
@@ -161,9 +212,12 @@ def main() -> None:
         "n_critic": config.train.n_critic,
         "timed_steps": args.steps,
         "rounds": args.rounds,
+        "processes": "one per measurement" if args.processes else "one for all",
         "sec_per_step_each_round": {k: [round(x, 5) for x in v] for k, v in seconds.items()},
         "images_per_second": {k: round(batch / v, 1) for k, v in median.items()},
-        "ratio_to_plain": {k: round(median["plain"] / v, 3) for k, v in median.items()},
+        "ratio_to_plain": {k: round(median["plain"] / v, 3) for k, v in median.items()}
+        if "plain" in median
+        else {},
     }
     print(json.dumps(result, indent=2))
 

@@ -4,6 +4,13 @@
 --record` on the code before families owned their phases (commit a71d31b). Each case trains a
 few CPU steps; every logged number and a checksum of the final generator's samples must match
 exactly, since the same seed runs the same operations in the same order.
+
+Deliberate numeric changes re-record only the cases they touch, `python
+tests/test_recorded_losses.py --record NAME ...`: the two `*-noise-smoothing-dropout` cases were
+re-recorded when ganforge's Dropout began drawing its CPU mask with `torch.rand` (a different
+random stream, the same distribution), and the Adam cases when Adam became fused on CPU (the
+same update in another float order: logged numbers moved by at most 5e-4 relative, most by
+1e-6, `tests/test_optim.py`).
 """
 
 from __future__ import annotations
@@ -119,10 +126,12 @@ def test_recorded_losses_are_unchanged(tmp_path, name):
     assert got["sample_sum"] == want["sample_sum"] and got["sample_abs"] == want["sample_abs"]
 
 
-if __name__ == "__main__" and sys.argv[1:] == ["--record"]:
+if __name__ == "__main__" and sys.argv[1:2] == ["--record"]:
     import tempfile
 
+    names = sys.argv[2:] or sorted(CASES)  # a deliberate change re-records only what it touched
+    golden = json.loads(GOLDEN.read_text()) if GOLDEN.exists() else {}
     with tempfile.TemporaryDirectory() as tmp:
-        out = {name: run_case(CASES[name], Path(tmp) / name) for name in sorted(CASES)}
-    GOLDEN.write_text(json.dumps(out, indent=1) + "\n")
-    print(f"recorded {len(out)} cases in {GOLDEN}")
+        golden |= {name: run_case(CASES[name], Path(tmp) / name) for name in names}
+    GOLDEN.write_text(json.dumps(dict(sorted(golden.items())), indent=1) + "\n")
+    print(f"recorded {len(names)} cases in {GOLDEN}")

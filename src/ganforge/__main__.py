@@ -1,5 +1,5 @@
 import sys
 
-from ganforge.cli import main
+from ganforge.cli import run
 
-sys.exit(main())
+sys.exit(run())

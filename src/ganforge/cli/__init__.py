@@ -16,14 +16,22 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from ganforge.allocator import keep_freed_memory
 from ganforge.cli.parser import build_parser
 from ganforge.errors import GanforgeError, TrainingDiverged
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "main", "run"]
 
 
 EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_INTERRUPTED = 1, 2, 3, 130
 COUNTS = {"n": "-n", "num_samples": "--num-samples", "batch_size": "--batch-size"}
+
+
+def run() -> int:
+    """The `ganforge` program (console script, `python -m ganforge`, `torchrun -m ganforge`):
+    its process is ganforge's own, so it also keeps freed memory (see `ganforge.allocator`)."""
+    keep_freed_memory()
+    return main()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -24,7 +24,7 @@ from ganforge.errors import ConfigError
 from ganforge.models.adversarial import Objective, augmenter
 from ganforge.models.adversarial import check as adversarial_check
 from ganforge.models.family import NetworkSpec, Phase, Sources, Task
-from ganforge.models.layers import initialize
+from ganforge.models.layers import Dropout, initialize
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,7 @@ class CoupledDiscriminator(nn.Module):
         )
         self.shared = nn.Sequential(
             nn.Flatten(),
-            nn.Dropout(options.dropout),
+            Dropout(options.dropout),
             nn.Linear(2 * w * s * s, 4 * w),
             nn.LeakyReLU(options.alpha),
             nn.Linear(4 * w, 1),

@@ -77,6 +77,26 @@ class BlockOptions:
                 raise ConfigError(f"'{where}.{name}' must be a non-empty list of positive numbers")
 
 
+class Dropout(nn.Dropout):
+    """nn.Dropout whose CPU mask is `rand < keep` rather than `bernoulli_`.
+
+    On CPU `bernoulli_` draws its numbers one at a time (pytorch/pytorch#138199): it was a fifth
+    of a training step of the seed000-conv GAN here, four times the cost of `torch.rand` for the
+    same mask. `rand < keep` has the same Bernoulli(keep) distribution, drawn from the same global
+    generator, and is inductor's own CPU decomposition of bernoulli (pytorch/pytorch#97002). The
+    random stream differs from nn.Dropout's, so runs are reproducible against themselves, not
+    against a loop built with nn.Dropout. Other devices keep PyTorch's fused dropout kernel.
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not self.training or not self.p or x.device.type != "cpu":
+            return super().forward(x)
+        keep = 1.0 - self.p
+        # float32 uniforms even for bf16 inputs: a bf16 uniform has only 256 levels
+        mask = torch.rand_like(x, dtype=torch.float32).lt_(keep).div_(keep).to(x.dtype)
+        return x.mul_(mask) if self.inplace else x * mask
+
+
 def one_hot(y: Tensor, num_classes: int) -> Tensor:
     """(B,) class indices -> (B, num_classes) floats: the label input of cGAN (Mirza 2014)."""
     return F.one_hot(y.long(), num_classes).float()
@@ -110,7 +130,7 @@ def block_tail(features: int, dims: int, spec: BlockOptions, use_norm: bool) -> 
         norm_after_activation=spec.norm_after_activation,
     )
     if spec.dropout:
-        layers.append(nn.Dropout(spec.dropout))
+        layers.append(Dropout(spec.dropout))
     return layers
 
 

@@ -86,4 +86,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    from ganforge.allocator import keep_freed_memory
+
+    keep_freed_memory()  # this process is ganforge's own, as `ganforge train`'s is
     sys.exit(main())
