@@ -92,7 +92,7 @@ class TrainConfig:
     tensorboard: bool = True
     precision: Literal["fp32", "bf16", "fp16"] = "fp32"  # autocast dtype (fp16: GPU only)
     compile: bool = False  # torch.compile the networks no phase differentiates twice
-    channels_last: bool = False  # NHWC memory layout for convolutional networks (GPUs)
+    channels_last: bool = False  # NHWC memory layout for convolutional networks
 
 
 @dataclass(frozen=True)
