@@ -15,6 +15,7 @@ from ganforge.errors import GanforgeError
 from ganforge.metrics import Evaluator, check_metrics
 from ganforge.metrics import reference as reference_module
 from ganforge.metrics.features import (
+    FastInception,
     InceptionExtractor,
     batched,
     random_inception_state,
@@ -217,6 +218,20 @@ def test_compiled_path_pads_a_smaller_last_batch(random_inception, monkeypatch):
     got, expected = compiled(batched(x, 4)), plain(batched(x, 4))
     assert seen == [4, 4, 4] and got.pool.shape == (11, 2048)
     torch.testing.assert_close(got.pool, expected.pool, rtol=1e-5, atol=1e-5)
+
+
+def test_a_large_cpu_batch_runs_in_chunks_with_the_same_features(random_inception, monkeypatch):
+    x = images(6, n=11, size=32)
+    whole = InceptionExtractor(random_inception)(batched(x, 11))
+    monkeypatch.setattr(FastInception, "CPU_CHUNK", 4)
+    extractor = InceptionExtractor(random_inception)
+    sizes = []
+    original = extractor.fast._forward
+    monkeypatch.setattr(extractor.fast, "_forward", lambda b: sizes.append(len(b)) or original(b))
+    chunked = extractor(batched(x, 11))
+    assert sizes == [4, 4, 3]
+    torch.testing.assert_close(chunked.pool, whole.pool, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(chunked.logits, whole.logits, rtol=1e-5, atol=1e-6)
 
 
 def test_reference_features_are_cached_by_dataset_split_extractor_and_count(
