@@ -2,11 +2,13 @@
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -14,6 +16,8 @@ import torch
 from conftest import TINY
 from ganforge.cli import main
 from ganforge.runs.checkpoints import list_checkpoints
+from ganforge.training import Trainer
+from ganforge.training.stopping import StopSignals
 
 # dropout (global RNG), label noise, EMA and a decaying learning rate: every kind of state
 CONFIG = [
@@ -148,3 +152,56 @@ def test_sigkill_while_a_checkpoint_is_written(tmp_path, reference):
     assert "resumed from step_0000030.pt" in (run / "log.txt").read_text()
     assert_identical(final_state(ref), final_state(run))
     assert [r["step"] for r in rows(run)] == [r["step"] for r in rows(ref)]
+
+
+def stopped_step(stderr: str, name: str) -> int:
+    match = re.search(rf"stopped by {name} at step (\d+) of 150, checkpoint saved", stderr)
+    assert match, stderr
+    return int(match.group(1))
+
+
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGINT"])
+def test_a_stop_signal_ends_at_a_step_with_a_checkpoint_and_resumes_bit_identical(
+    tmp_path, reference, name
+):
+    run = tmp_path / "stopped"
+    proc = start("train", *CONFIG, "train.checkpoint_every=40", "--run-dir", str(run))
+    deadline = time.time() + 60
+    while newest_step(run) < 40 and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.005)
+    assert proc.poll() is None, "the run finished before it could be stopped"
+    proc.send_signal(getattr(signal, name))
+    assert proc.wait(timeout=60) == 130
+    step = stopped_step(proc.stderr.read().decode(), name)
+    assert 40 < step < 150 and newest_step(run) == step  # saved where it stopped, not at 40
+    assert rows(run)[-1]["step"] == step  # the partial row is logged too
+    proc = start("train", "--resume", str(run))
+    assert proc.wait(timeout=120) == 0, proc.stderr.read().decode()
+    assert_identical(final_state(reference), final_state(run))
+    assert f"resumed from step_{step:07d}.pt" in (run / "log.txt").read_text()
+
+
+def test_stop_signals_set_a_flag_a_second_ctrl_c_raises_and_handlers_come_back():
+    said: list[str] = []
+    before = signal.getsignal(signal.SIGTERM)
+    with StopSignals(said.append) as stop:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.01)  # the handler runs between bytecodes of the main thread
+        assert stop.received == "SIGTERM" and len(said) == 1
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.01)
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_processes_of_a_torchrun_job_stop_together_at_a_log_row():
+    class Job:  # an active job; the all-reduce of one process's request is itself here
+        active = True
+
+        def all_reduce_mean(self, tensors: list) -> None:
+            pass
+
+    trainer = SimpleNamespace(job=Job(), device=torch.device("cpu"))
+    assert not Trainer._agree(trainer, "SIGTERM", due=False)  # not between log rows
+    assert Trainer._agree(trainer, "SIGTERM", due=True)
+    assert not Trainer._agree(trainer, None, due=True)

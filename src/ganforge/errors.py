@@ -19,3 +19,7 @@ class CheckpointError(GanforgeError):
 
 class TrainingDiverged(GanforgeError):
     """Training produced a non-finite loss or gradient and was stopped."""
+
+
+class TrainingStopped(GanforgeError):
+    """Training was asked to stop (SIGINT, SIGTERM) and stopped at a step with a checkpoint."""

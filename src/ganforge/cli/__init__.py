@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ganforge.allocator import keep_freed_memory
 from ganforge.cli.parser import build_parser
-from ganforge.errors import GanforgeError, TrainingDiverged
+from ganforge.errors import GanforgeError, TrainingDiverged, TrainingStopped
 
 __all__ = ["build_parser", "main", "run"]
 
@@ -46,6 +46,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.func(args)
     except TrainingDiverged as err:
         return _fail(str(err), EXIT_DIVERGED, debug)
+    except TrainingStopped as err:  # asked for (Ctrl-C, SIGTERM): not an error
+        print(err, file=sys.stderr)
+        return EXIT_INTERRUPTED
     except GanforgeError as err:
         return _fail(str(err), EXIT_BAD_INPUT, debug)
     except KeyboardInterrupt:

@@ -38,7 +38,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         if raw is not None and not raw.strip().isdigit():
             raise GanforgeError(f"'train.steps' must be a whole number, got '{raw}'")
         new_steps = int(raw) if raw is not None else None
-        run = resume(args.resume, device=args.device, progress=progress, steps=new_steps)
+        run = resume(
+            args.resume,
+            device=args.device,
+            progress=progress,
+            steps=new_steps,
+            stop_on_signals=True,
+        )
     else:
         from ganforge.training import resolve_config
 
@@ -52,7 +58,12 @@ def cmd_train(args: argparse.Namespace) -> int:
 
             args.run_dir = str(next_run_path(Path("runs"), config.name))
         run = train(
-            config, run_dir=args.run_dir, device=args.device, progress=progress, force=args.force
+            config,
+            run_dir=args.run_dir,
+            device=args.device,
+            progress=progress,
+            force=args.force,
+            stop_on_signals=True,
         )
     if os.environ.get("RANK", "0") == "0":  # one line from a torchrun job, not one per process
         print(run.path)

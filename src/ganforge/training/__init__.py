@@ -19,11 +19,13 @@ def train(
     progress: bool | None = True,
     runs_root: str | Path = "runs",
     force: bool = False,
+    stop_on_signals: bool = False,
 ) -> RunDir:
     """Train `config` into a new run directory (default runs/NNNNN-NAME) and return it.
 
     A folder that holds anything but a ganforge run is refused unless `force` is set. Under
     `torchrun` every process calls this; they train together and rank 0 writes the run.
+    `stop_on_signals`: SIGINT/SIGTERM stop at a step with a checkpoint (training/stopping.py).
     """
     job, dev = from_environment(device)
     try:
@@ -39,7 +41,7 @@ def train(
         if job.is_main:
             run.create(config, force)
         job.barrier()
-        trainer.train(progress if job.is_main else False)
+        trainer.train(progress if job.is_main else False, stop_on_signals)
     finally:
         shutdown(job)
     return run
@@ -54,6 +56,7 @@ def resume(
     device: str = "auto",
     progress: bool | None = True,
     steps: int | None = None,
+    stop_on_signals: bool = False,
 ) -> RunDir:
     """Continue the run in `run_dir` from its newest good checkpoint."""
     run = RunDir(Path(run_dir))
@@ -66,7 +69,7 @@ def resume(
         config = resolve_config(config, dev)
         trainer = Trainer(config, run, dev, job=job)
         trainer.resume()
-        trainer.train(progress if job.is_main else False)
+        trainer.train(progress if job.is_main else False, stop_on_signals)
     finally:
         shutdown(job)
     return run

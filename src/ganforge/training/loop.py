@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from contextlib import nullcontext
 from typing import Any
 
 import torch
@@ -18,7 +19,7 @@ from torch import Tensor, nn
 from ganforge.config import Config
 from ganforge.data import ArrayDataset, BatchStream, load_dataset, to_model_range
 from ganforge.distributed import Distributed
-from ganforge.errors import ConfigError
+from ganforge.errors import ConfigError, TrainingStopped
 from ganforge.metrics.classifier import ensure_encoder
 from ganforge.metrics.diagnostics import FailureMonitor, pairwise_diversity
 from ganforge.models import Phase, build_task, sample_latent, translates
@@ -32,6 +33,7 @@ from ganforge.training.precision import Precision, compile_networks
 from ganforge.training.schedule import apply_decay
 from ganforge.training.sinks import Sinks
 from ganforge.training.sources import BatchSources, fixed_labels
+from ganforge.training.stopping import StopSignals
 
 POINT_SAMPLES = 2000  # 2-D data: points per scatter plot
 
@@ -142,7 +144,10 @@ class Trainer:
         finally:
             G.train(was_training)
 
-    def train(self, progress: bool | None = True) -> None:
+    def train(self, progress: bool | None = True, stop_on_signals: bool = False) -> None:
+        """Train to `train.steps`. With `stop_on_signals`, SIGINT or SIGTERM ends the run at the
+        next step boundary (under torchrun: the next log row) with a checkpoint, then raises
+        TrainingStopped; without it, they act as they do in the calling program."""
         t, cfg = self.config.train, self.config
         self.sinks.open(t.steps, self.step, progress, t.tensorboard)
         self.sinks.say(
@@ -154,37 +159,57 @@ class Trainer:
         sums: dict[str, Tensor] = {}
         count, last_time, started = 0, time.perf_counter(), time.perf_counter()
         check_every_step = self.device.type == "cpu"  # free on CPU; a GPU would have to sync
+        signals = StopSignals(self.sinks.say) if stop_on_signals else nullcontext(None)
         try:
-            while self.step < t.steps:
-                out = self._one_step()
-                self.step += 1
-                count += 1
-                if check_every_step:
-                    self._check_finite({k: v.item() for k, v in out.items() if watched(k)})
-                for key, value in out.items():
-                    sums[key] = sums[key] + value if key in sums else value
-                done = self.step == t.steps
-                sample_due = _every(t.sample_every, self.step) or done
-                checkpoint_due = _every(t.checkpoint_every, self.step) or done
-                eval_due = bool(cfg.eval.every) and (_every(cfg.eval.every, self.step) or done)
-                due = self.step % t.log_every == 0 or sample_due or checkpoint_due or eval_due
-                if due:
-                    self.job.all_reduce_mean(list(sums.values()))  # the mean over all shards
-                    if self.job.is_main:
-                        now = time.perf_counter()
-                        sec = (now - last_time) / count
-                        self._log_row(sums, count, sec, sample_due, eval_due)
-                    sums, count, last_time = {}, 0, time.perf_counter()
-                if checkpoint_due and self.job.is_main:
-                    state.save(self)
-                    plot_losses(self.run.read_metrics(), self.run.plot_path, cfg.name)
-                self.sinks.advance()
+            with signals as stop:
+                while self.step < t.steps:
+                    out = self._one_step()
+                    self.step += 1
+                    count += 1
+                    if check_every_step:
+                        self._check_finite({k: v.item() for k, v in out.items() if watched(k)})
+                    for key, value in out.items():
+                        sums[key] = sums[key] + value if key in sums else value
+                    done = self.step == t.steps
+                    sample_due = _every(t.sample_every, self.step) or done
+                    checkpoint_due = _every(t.checkpoint_every, self.step) or done
+                    eval_due = bool(cfg.eval.every) and (_every(cfg.eval.every, self.step) or done)
+                    due = self.step % t.log_every == 0 or sample_due or checkpoint_due or eval_due
+                    stopping = stop is not None and not done and self._agree(stop.received, due)
+                    if due or stopping:
+                        self.job.all_reduce_mean(list(sums.values()))  # the mean over all shards
+                        if self.job.is_main:
+                            now = time.perf_counter()
+                            sec = (now - last_time) / count
+                            self._log_row(sums, count, sec, sample_due, eval_due)
+                        sums, count, last_time = {}, 0, time.perf_counter()
+                    if (checkpoint_due or stopping) and self.job.is_main:
+                        state.save(self)
+                        plot_losses(self.run.read_metrics(), self.run.plot_path, cfg.name)
+                    if stopping:
+                        raise TrainingStopped(
+                            f"stopped by {stop.received} at step {self.step} of {t.steps}, "
+                            f"checkpoint saved; continue with: ganforge train --resume "
+                            f"{self.run.path}"
+                        )
+                    self.sinks.advance()
         finally:
             self.sinks.close()
         self.sinks.say(
             f"finished {t.steps} steps in {time.perf_counter() - started:.1f} s; "
             f"run directory: {self.run.path}"
         )
+
+    def _agree(self, received: str | None, due: bool) -> bool:
+        """Whether to stop now. One process stops at the step it was asked; the processes of a
+        torchrun job stop together at a log row, after one small all-reduce of the request."""
+        if not self.job.active:
+            return received is not None
+        if not due:
+            return False
+        asked = torch.tensor([float(received is not None)], device=self.device)
+        self.job.all_reduce_mean([asked])
+        return asked.item() > 0
 
     def _one_step(self) -> dict[str, Tensor]:
         """One step: every phase that is due, in order; returns what they logged."""
