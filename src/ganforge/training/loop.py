@@ -156,49 +156,53 @@ class Trainer:
         )
         for note in self.dataset.notes:
             self.sinks.say(f"warning: {note}")
-        sums: dict[str, Tensor] = {}
-        count, last_time, started = 0, time.perf_counter(), time.perf_counter()
-        check_every_step = self.device.type == "cpu"  # free on CPU; a GPU would have to sync
+        started = time.perf_counter()
         signals = StopSignals(self.sinks.say) if stop_on_signals else nullcontext(None)
         try:
             with signals as stop:
-                while self.step < t.steps:
-                    out = self._one_step()
-                    self.step += 1
-                    count += 1
-                    if check_every_step:
-                        self._check_finite({k: v.item() for k, v in out.items() if watched(k)})
-                    for key, value in out.items():
-                        sums[key] = sums[key] + value if key in sums else value
-                    done = self.step == t.steps
-                    sample_due = _every(t.sample_every, self.step) or done
-                    checkpoint_due = _every(t.checkpoint_every, self.step) or done
-                    eval_due = bool(cfg.eval.every) and (_every(cfg.eval.every, self.step) or done)
-                    due = self.step % t.log_every == 0 or sample_due or checkpoint_due or eval_due
-                    stopping = stop is not None and not done and self._agree(stop.received, due)
-                    if due or stopping:
-                        self.job.all_reduce_mean(list(sums.values()))  # the mean over all shards
-                        if self.job.is_main:
-                            now = time.perf_counter()
-                            sec = (now - last_time) / count
-                            self._log_row(sums, count, sec, sample_due, eval_due)
-                        sums, count, last_time = {}, 0, time.perf_counter()
-                    if (checkpoint_due or stopping) and self.job.is_main:
-                        state.save(self)
-                        plot_losses(self.run.read_metrics(), self.run.plot_path, cfg.name)
-                    if stopping:
-                        raise TrainingStopped(
-                            f"stopped by {stop.received} at step {self.step} of {t.steps}, "
-                            f"checkpoint saved; continue with: ganforge train --resume "
-                            f"{self.run.path}"
-                        )
-                    self.sinks.advance()
+                self._loop(stop)
         finally:
             self.sinks.close()
         self.sinks.say(
             f"finished {t.steps} steps in {time.perf_counter() - started:.1f} s; "
             f"run directory: {self.run.path}"
         )
+
+    def _loop(self, stop: StopSignals | None) -> None:
+        """Steps to `train.steps`, with rows, grids, evaluations and checkpoints when due."""
+        t, cfg = self.config.train, self.config
+        sums: dict[str, Tensor] = {}
+        count, last_time = 0, time.perf_counter()
+        check_every_step = self.device.type == "cpu"  # free on CPU; a GPU would have to sync
+        while self.step < t.steps:
+            out = self._one_step()
+            self.step += 1
+            count += 1
+            if check_every_step:
+                self._check_finite({k: v.item() for k, v in out.items() if watched(k)})
+            for key, value in out.items():
+                sums[key] = sums[key] + value if key in sums else value
+            done = self.step == t.steps
+            sample_due = _every(t.sample_every, self.step) or done
+            checkpoint_due = _every(t.checkpoint_every, self.step) or done
+            eval_due = bool(cfg.eval.every) and (_every(cfg.eval.every, self.step) or done)
+            due = self.step % t.log_every == 0 or sample_due or checkpoint_due or eval_due
+            stopping = stop is not None and not done and self._agree(stop.received, due)
+            if due or stopping:
+                self.job.all_reduce_mean(list(sums.values()))  # the mean over all shards
+                if self.job.is_main:
+                    sec = (time.perf_counter() - last_time) / count
+                    self._log_row(sums, count, sec, sample_due, eval_due)
+                sums, count, last_time = {}, 0, time.perf_counter()
+            if (checkpoint_due or stopping) and self.job.is_main:
+                state.save(self)
+                plot_losses(self.run.read_metrics(), self.run.plot_path, cfg.name)
+            if stopping:
+                raise TrainingStopped(
+                    f"stopped by {stop.received} at step {self.step} of {t.steps}, checkpoint "
+                    f"saved; continue with: ganforge train --resume {self.run.path}"
+                )
+            self.sinks.advance()
 
     def _agree(self, received: str | None, due: bool) -> bool:
         """Whether to stop now. One process stops at the step it was asked; the processes of a
