@@ -205,3 +205,20 @@ def test_processes_of_a_torchrun_job_stop_together_at_a_log_row():
     assert not Trainer._agree(trainer, "SIGTERM", due=False)  # not between log rows
     assert Trainer._agree(trainer, "SIGTERM", due=True)
     assert not Trainer._agree(trainer, None, due=True)
+
+
+def test_train_minutes_ends_the_run_like_its_last_step_and_counts_over_resumes(tmp_path):
+    run = tmp_path / "budget"
+    budget = [*CONFIG, "train.steps=1000000", "train.minutes=0.02", "train.checkpoint_every=0"]
+    assert main(["train", *budget, "--run-dir", str(run), "--no-progress"]) == 0
+    step = newest_step(run)
+    assert 0 < step < 1_000_000 and rows(run)[-1]["step"] == step  # ended after ~1.2 s
+    assert (run / "samples" / f"step_{step:07d}.png").is_file()  # the last step's grid
+    saved = torch.load(run / "checkpoints" / f"step_{step:07d}.pt", weights_only=True)
+    assert 1.2 <= saved["seconds"] < 60
+    assert main(["train", "--resume", str(run), "--no-progress"]) == 0  # nothing left
+    assert newest_step(run) == step
+    assert "train.minutes=0.02 already spent" in (run / "log.txt").read_text()
+    assert main(["train", "--resume", str(run), "train.minutes=0.04", "--no-progress"]) == 0
+    assert newest_step(run) > step
+    assert main(["train", "--resume", str(run), "train.minutes=-1", "--no-progress"]) == 2

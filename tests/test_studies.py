@@ -204,8 +204,11 @@ def _clean_rows(run_dir: Path) -> list[dict]:
     ]
 
 
-def _final_state(run_dir: Path) -> dict:
-    return torch.load(run_dir / "checkpoints" / "step_0000006.pt", weights_only=True)
+def _final_state(run_dir: Path, step: int = 6) -> dict:
+    """The final checkpoint without its clock (`seconds`, which train.minutes reads)."""
+    state = torch.load(run_dir / "checkpoints" / f"step_{step:07d}.pt", weights_only=True)
+    assert state.pop("seconds") > 0
+    return state
 
 
 def _assert_same(a, b, where: str) -> None:
@@ -286,12 +289,7 @@ def test_a_sweep_killed_with_sigkill_finishes_bit_identical(tmp_path) -> None:
     killed, whole = tmp_path / "killed" / "long" / "run", tmp_path / "whole" / "long" / "run"
     assert read_records(tmp_path / "killed" / "long")[-1]["action"] == "resume"
     assert _clean_rows(killed) == _clean_rows(whole)
-    final = "checkpoints/step_0000400.pt"
-    _assert_same(
-        torch.load(killed / final, weights_only=True),
-        torch.load(whole / final, weights_only=True),
-        "checkpoint",
-    )
+    _assert_same(_final_state(killed, 400), _final_state(whole, 400), "checkpoint")
 
 
 def test_a_changed_study_is_not_mixed_into_old_runs(swept, tmp_path) -> None:

@@ -28,21 +28,28 @@ def cmd_train(args: argparse.Namespace) -> int:
         source = args.preset
     progress = None if not args.no_progress else False
     if args.resume:
-        steps = [o for o in overrides if o.startswith("train.steps=")]
-        if source or len(steps) != len(overrides):
+        budget = {k: v for k, _, v in (o.partition("=") for o in overrides)}
+        if source or not set(budget) <= {"train.steps", "train.minutes"}:
             raise GanforgeError(
-                "--resume continues a run with its own config; only "
-                "train.steps=N may be given (to train longer)"
+                "--resume continues a run with its own config; only train.steps=N and "
+                "train.minutes=M may be given (to train longer)"
             )
-        raw = steps[-1].split("=", 1)[1] if steps else None
+        raw = budget.get("train.steps")
         if raw is not None and not raw.strip().isdigit():
             raise GanforgeError(f"'train.steps' must be a whole number, got '{raw}'")
-        new_steps = int(raw) if raw is not None else None
+        minutes = budget.get("train.minutes")
+        try:
+            new_minutes = float(minutes) if minutes is not None else None
+        except ValueError:
+            new_minutes = -1.0
+        if new_minutes is not None and not new_minutes >= 0:
+            raise GanforgeError(f"'train.minutes' must be zero or positive, got '{minutes}'")
         run = resume(
             args.resume,
             device=args.device,
             progress=progress,
-            steps=new_steps,
+            steps=int(raw) if raw is not None else None,
+            minutes=new_minutes,
             stop_on_signals=True,
         )
     else:

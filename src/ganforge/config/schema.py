@@ -77,6 +77,7 @@ class OptimConfig:
 @dataclass(frozen=True)
 class TrainConfig:
     steps: int = 3000  # generator updates
+    minutes: float = 0.0  # end earlier once the loop has run this long, over resumes (0: never)
     batch_size: int = 64
     n_critic: int = 1  # discriminator updates per generator update
     mixed_batches: bool = False  # one D pass on real+fake together instead of two separate ones

@@ -51,6 +51,7 @@ def validate(config: Config) -> None:
         _check(0 <= opt.beta1 < 1 and 0 <= opt.beta2 < 1, f"'optim.{net}' betas must be in [0, 1)")
         _check(opt.momentum >= 0 and opt.weight_decay >= 0, f"'optim.{net}' momentum >= 0")
     _check(train.steps > 0, "'train.steps' must be positive")
+    _check(train.minutes >= 0, "'train.minutes' must be zero or positive")
     _check(train.batch_size > 0, "'train.batch_size' must be positive")
     _check(train.n_critic >= 1, "'train.n_critic' must be at least 1")
     _check(train.log_every >= 1, "'train.log_every' must be at least 1")

@@ -57,15 +57,18 @@ def resume(
     progress: bool | None = True,
     steps: int | None = None,
     stop_on_signals: bool = False,
+    minutes: float | None = None,
 ) -> RunDir:
-    """Continue the run in `run_dir` from its newest good checkpoint."""
+    """Continue the run in `run_dir` from its newest good checkpoint; `steps` and `minutes`
+    replace train.steps and train.minutes (to train longer)."""
     run = RunDir(Path(run_dir))
     job, dev = from_environment(device)
     try:
         config = run.load_config()
-        if steps is not None:
-            train_steps = dataclasses.replace(config.train, steps=steps)
-            config = dataclasses.replace(config, train=train_steps)
+        budget = {"steps": steps, "minutes": minutes}
+        budget = {key: value for key, value in budget.items() if value is not None}
+        if budget:
+            config = dataclasses.replace(config, train=dataclasses.replace(config.train, **budget))
         config = resolve_config(config, dev)
         trainer = Trainer(config, run, dev, job=job)
         trainer.resume()

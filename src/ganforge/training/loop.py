@@ -130,6 +130,7 @@ class Trainer:
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True  # fixed shapes: pick the fastest kernels once
         self.step = 0
+        self.seconds = 0.0  # in the training loop, over resumes: what train.minutes limits
 
     def resume(self) -> None:
         state.resume(self)
@@ -156,6 +157,12 @@ class Trainer:
         )
         for note in self.dataset.notes:
             self.sinks.say(f"warning: {note}")
+        if t.minutes and self.seconds >= t.minutes * 60:
+            self.sinks.say(
+                f"train.minutes={t.minutes:g} already spent at step {self.step}; nothing to "
+                "train (resume with a larger train.minutes to go on)"
+            )
+            return
         started = time.perf_counter()
         signals = StopSignals(self.sinks.say) if stop_on_signals else nullcontext(None)
         try:
@@ -163,8 +170,9 @@ class Trainer:
                 self._loop(stop)
         finally:
             self.sinks.close()
+        early = f" of {t.steps}: train.minutes={t.minutes:g} spent" if self.step < t.steps else ""
         self.sinks.say(
-            f"finished {t.steps} steps in {time.perf_counter() - started:.1f} s; "
+            f"finished {self.step} steps{early} in {time.perf_counter() - started:.1f} s; "
             f"run directory: {self.run.path}"
         )
 
@@ -173,6 +181,7 @@ class Trainer:
         t, cfg = self.config.train, self.config
         sums: dict[str, Tensor] = {}
         count, last_time = 0, time.perf_counter()
+        base, started = self.seconds, time.perf_counter()
         check_every_step = self.device.type == "cpu"  # free on CPU; a GPU would have to sync
         while self.step < t.steps:
             out = self._one_step()
@@ -182,7 +191,8 @@ class Trainer:
                 self._check_finite({k: v.item() for k, v in out.items() if watched(k)})
             for key, value in out.items():
                 sums[key] = sums[key] + value if key in sums else value
-            done = self.step == t.steps
+            self.seconds = base + time.perf_counter() - started
+            done = self.step == t.steps or self._out_of_time()
             sample_due = _every(t.sample_every, self.step) or done
             checkpoint_due = _every(t.checkpoint_every, self.step) or done
             eval_due = bool(cfg.eval.every) and (_every(cfg.eval.every, self.step) or done)
@@ -203,6 +213,17 @@ class Trainer:
                     f"saved; continue with: ganforge train --resume {self.run.path}"
                 )
             self.sinks.advance()
+            if done:  # train.steps reached, or train.minutes spent
+                return
+
+    def _out_of_time(self) -> bool:
+        """train.minutes spent: the run ends here as at its last step (grid, evaluation,
+        checkpoint). The processes of a torchrun job decide together, at log rows."""
+        t = self.config.train
+        if not t.minutes:
+            return False
+        spent = self.seconds >= t.minutes * 60
+        return self._agree("train.minutes" if spent else None, self.step % t.log_every == 0)
 
     def _agree(self, received: str | None, due: bool) -> bool:
         """Whether to stop now. One process stops at the step it was asked; the processes of a

@@ -34,6 +34,7 @@ def state_dict(t: Trainer) -> dict[str, Any]:
         rng["cuda"] = torch.cuda.get_rng_state(t.device)
     return {
         "step": t.step,
+        "seconds": t.seconds,  # time in the training loop so far, for train.minutes
         "config": to_dict(t.config),
         "data_shape": list(t.data_shape),
         "num_classes": t.num_classes,
@@ -80,6 +81,7 @@ def load_state_dict(t: Trainer, state: dict[str, Any]) -> None:
     if "cuda" in state["rng"] and t.device.type == "cuda":
         torch.cuda.set_rng_state(state["rng"]["cuda"], t.device)
     t.step = int(state["step"])
+    t.seconds = float(state.get("seconds", 0.0))
 
 
 def resume(t: Trainer) -> None:
@@ -124,7 +126,8 @@ def save(t: Trainer, path: Path | None = None) -> Path:
 
 
 def check_same_run(saved: dict[str, Any], current: dict[str, Any], path: Path) -> None:
-    """A checkpoint resumes only the config it was trained with (train.steps may grow).
+    """A checkpoint resumes only the config it was trained with (train.steps and
+    train.minutes may grow).
 
     The saved config is read through today's schema first, so an option added to ganforge
     since the checkpoint was written (at its default) does not count as a change.
@@ -133,8 +136,9 @@ def check_same_run(saved: dict[str, Any], current: dict[str, Any], path: Path) -
         saved = to_dict(resolve_config(config_from_dict(saved)))
     except GanforgeError:
         pass  # not readable today: compared as it is, and the difference is reported
-    saved = {**saved, "train": {**saved["train"], "steps": None}}
-    current = {**current, "train": {**current["train"], "steps": None}}
+    budget = {"steps": None, "minutes": None}
+    saved = {**saved, "train": {**saved["train"], **budget}}
+    current = {**current, "train": {**current["train"], **budget}}
     if saved != current:
         diff = sorted(_diff(saved, current))
         raise CheckpointError(
