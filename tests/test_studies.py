@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -290,6 +292,36 @@ def test_a_sweep_killed_with_sigkill_finishes_bit_identical(tmp_path) -> None:
     assert read_records(tmp_path / "killed" / "long")[-1]["action"] == "resume"
     assert _clean_rows(killed) == _clean_rows(whole)
     _assert_same(_final_state(killed, 400), _final_state(whole, 400), "checkpoint")
+
+
+def test_ctrl_c_stops_a_sweeps_worker_at_a_step_with_a_checkpoint(tmp_path) -> None:
+    """Ctrl-C reaches the whole foreground group: the worker ends its step, checkpoints it and
+    reports "stopped"; sweeping again resumes from that step."""
+    overrides = {**TINY_POINTS, "train.steps": 400, "train.checkpoint_every": 50}
+    overrides.update({"train.sample_every": 200, "train.log_every": 10})
+    path = write_study(tmp_path, "long", overrides)
+    command = [sys.executable, "-m", "ganforge", "sweep", str(path), "--device=cpu", "--jobs=2"]
+    proc = subprocess.Popen(
+        [*command, "--out", str(tmp_path / "out")],
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    run = tmp_path / "out" / "long" / "run"
+    deadline = time.monotonic() + 120
+    while not (run / "checkpoints" / "step_0000050.pt").exists():
+        assert proc.poll() is None, "the sweep ended before it could be stopped"
+        assert time.monotonic() < deadline, "no checkpoint after 2 minutes"
+        time.sleep(0.01)
+    os.killpg(proc.pid, signal.SIGINT)
+    assert proc.wait(timeout=120) == 130
+    result = json.loads(next((tmp_path / "out" / "long").rglob("*.result.json")).read_text())
+    assert result["status"] == "stopped", result
+    step = int(re.search(r"stopped by SIGINT at step (\d+) of 400", result["error"]).group(1))
+    assert 50 < step < 400 and (run / "checkpoints" / f"step_{step:07d}.pt").is_file()
+    quiet = {"device": "cpu", "launcher": "inline", "jobs": 2, "say": lambda *_: None}
+    assert sweep(load_study(path), root=tmp_path / "out", **quiet) == 0
+    assert f"resumed from step_{step:07d}.pt" in (run / "log.txt").read_text()
 
 
 def test_a_changed_study_is_not_mixed_into_old_runs(swept, tmp_path) -> None:

@@ -15,22 +15,27 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-EXIT_CODES = {"ok": 0, "failed": 2, "diverged": 3, "crashed": 1}
+EXIT_CODES = {"ok": 0, "failed": 2, "diverged": 3, "crashed": 1, "stopped": 130}
 
 
-def run_job(job: dict[str, Any]) -> dict[str, Any]:
-    """Train (or resume) one run, then evaluate it; return {"status", "error", ...}."""
+def run_job(job: dict[str, Any], stop_on_signals: bool = False) -> dict[str, Any]:
+    """Train (or resume) one run, then evaluate it; return {"status", "error", ...}.
+
+    `stop_on_signals` (the worker process): Ctrl-C or SIGTERM ends the run at a step with a
+    checkpoint, status "stopped"; sweeping again resumes it from there."""
     import torch
 
-    from ganforge.errors import GanforgeError, TrainingDiverged
+    from ganforge.errors import GanforgeError, TrainingDiverged, TrainingStopped
 
     torch.set_num_threads(int(job["threads"]))
     started = time.perf_counter()
     result: dict[str, Any] = {"status": "ok", "error": None, "threads": torch.get_num_threads()}
     try:
-        _train(job)
+        _train(job, stop_on_signals)
         if job["eval"]["metrics"]:
             result["eval"] = _evaluate(job)
+    except TrainingStopped as err:
+        result.update(status="stopped", error=str(err))
     except TrainingDiverged as err:
         result.update(status="diverged", error=str(err))
     except GanforgeError as err:
@@ -42,16 +47,17 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _train(job: dict[str, Any]) -> None:
+def _train(job: dict[str, Any], stop_on_signals: bool) -> None:
     from ganforge.config import load_config
     from ganforge.training import resume, train
 
     run_dir = Path(job["run_dir"])
+    stop = {"stop_on_signals": stop_on_signals}
     if job["action"] == "new":
         config = load_config(job["source"], list(job["overrides"]))
-        train(config, run_dir=run_dir, device=job["device"], progress=False)
+        train(config, run_dir=run_dir, device=job["device"], progress=False, **stop)
     elif job["action"] == "resume":
-        resume(run_dir, device=job["device"], progress=False, steps=job["steps"])
+        resume(run_dir, device=job["device"], progress=False, steps=job["steps"], **stop)
 
 
 def _evaluate(job: dict[str, Any]) -> dict[str, Any]:
@@ -78,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     job_path = Path(args[0])
     job = json.loads(job_path.read_text())
-    result = run_job(job)
+    result = run_job(job, stop_on_signals=True)  # this process is the run's own
     write_json(Path(job["result"]), result)
     if result["error"]:
         print(f"error: {result['error']}", file=sys.stderr)
