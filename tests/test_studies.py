@@ -260,26 +260,34 @@ def test_rerun_skips_finished_and_resumes_killed_runs_bit_identically(swept, tmp
         assert (killed / "samples" / png).read_bytes() == (original / "samples" / png).read_bytes()
 
 
-def test_a_sweep_killed_with_sigkill_finishes_bit_identical(tmp_path) -> None:
-    """Kill -9 the whole sweep (parent and worker) mid-run, sweep again: the same run as one
-    never interrupted."""
+def start_long_sweep(tmp_path: Path, out: str) -> tuple[Path, subprocess.Popen]:
+    """A 400-step sweep in a subprocess, in its own process group (as a terminal's foreground
+    job), returned once its run has written the step-50 checkpoint."""
     overrides = {**TINY_POINTS, "train.steps": 400, "train.checkpoint_every": 50}
     overrides.update({"train.sample_every": 200, "train.log_every": 10})
     path = write_study(tmp_path, "long", overrides)
     # --jobs 2: one thread per run, as in the in-process sweeps below (and no oversubscription)
     command = [sys.executable, "-m", "ganforge", "sweep", str(path), "--device=cpu", "--jobs=2"]
     proc = subprocess.Popen(
-        [*command, "--out", str(tmp_path / "killed")],
-        start_new_session=True,  # its own process group, so the worker dies with it
+        [*command, "--out", str(tmp_path / out)],
+        start_new_session=True,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    checkpoints = tmp_path / "killed" / "long" / "run" / "checkpoints"
+    checkpoint = tmp_path / out / "long" / "run" / "checkpoints" / "step_0000050.pt"
     deadline = time.monotonic() + 120
-    while not (checkpoints / "step_0000050.pt").exists():
-        assert proc.poll() is None, "the sweep ended before it could be killed"
+    while not checkpoint.exists():
+        assert proc.poll() is None, "the sweep ended before it could be interrupted"
         assert time.monotonic() < deadline, "no checkpoint after 2 minutes"
         time.sleep(0.01)
+    return path, proc
+
+
+def test_a_sweep_killed_with_sigkill_finishes_bit_identical(tmp_path) -> None:
+    """Kill -9 the whole sweep (parent and worker) mid-run, sweep again: the same run as one
+    never interrupted."""
+    path, proc = start_long_sweep(tmp_path, "killed")
+    checkpoints = tmp_path / "killed" / "long" / "run" / "checkpoints"
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     assert not (checkpoints / "step_0000400.pt").exists()  # it really stopped midway
@@ -297,22 +305,8 @@ def test_a_sweep_killed_with_sigkill_finishes_bit_identical(tmp_path) -> None:
 def test_ctrl_c_stops_a_sweeps_worker_at_a_step_with_a_checkpoint(tmp_path) -> None:
     """Ctrl-C reaches the whole foreground group: the worker ends its step, checkpoints it and
     reports "stopped"; sweeping again resumes from that step."""
-    overrides = {**TINY_POINTS, "train.steps": 400, "train.checkpoint_every": 50}
-    overrides.update({"train.sample_every": 200, "train.log_every": 10})
-    path = write_study(tmp_path, "long", overrides)
-    command = [sys.executable, "-m", "ganforge", "sweep", str(path), "--device=cpu", "--jobs=2"]
-    proc = subprocess.Popen(
-        [*command, "--out", str(tmp_path / "out")],
-        start_new_session=True,  # its own process group, as a terminal's foreground job
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    path, proc = start_long_sweep(tmp_path, "out")
     run = tmp_path / "out" / "long" / "run"
-    deadline = time.monotonic() + 120
-    while not (run / "checkpoints" / "step_0000050.pt").exists():
-        assert proc.poll() is None, "the sweep ended before it could be stopped"
-        assert time.monotonic() < deadline, "no checkpoint after 2 minutes"
-        time.sleep(0.01)
     os.killpg(proc.pid, signal.SIGINT)
     assert proc.wait(timeout=120) == 130
     result = json.loads(next((tmp_path / "out" / "long").rglob("*.result.json")).read_text())
