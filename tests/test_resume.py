@@ -38,11 +38,17 @@ CONFIG = [
 ]
 
 
+def as_foreground_job() -> None:
+    """In the child: Ctrl-C acts, even when the tests run from a shell's `&` (which ignores it)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(*args: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "ganforge", *args, "--no-progress"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        preexec_fn=as_foreground_job,
     )
 
 
@@ -183,15 +189,22 @@ def test_a_stop_signal_ends_at_a_step_with_a_checkpoint_and_resumes_bit_identica
 
 def test_stop_signals_set_a_flag_a_second_ctrl_c_raises_and_handlers_come_back():
     said: list[str] = []
-    before = signal.getsignal(signal.SIGTERM)
-    with StopSignals(said.append) as stop:
-        os.kill(os.getpid(), signal.SIGTERM)
-        time.sleep(0.01)  # the handler runs between bytecodes of the main thread
-        assert stop.received == "SIGTERM" and len(said) == 1
-        with pytest.raises(KeyboardInterrupt):
-            os.kill(os.getpid(), signal.SIGINT)
-            time.sleep(0.01)
-    assert signal.getsignal(signal.SIGTERM) is before
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal
+    try:
+        before = signal.getsignal(signal.SIGTERM)
+        with StopSignals(said.append) as stop:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.01)  # the handler runs between bytecodes of the main thread
+            assert stop.received == "SIGTERM" and len(said) == 1
+            with pytest.raises(KeyboardInterrupt):
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.01)
+        assert signal.getsignal(signal.SIGTERM) is before
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # as under `nohup` or a shell's `&`
+        with StopSignals(said.append):
+            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN  # left ignored
+    finally:
+        signal.signal(signal.SIGINT, previous_int)
 
 
 def test_processes_of_a_torchrun_job_stop_together_at_a_log_row():

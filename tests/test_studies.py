@@ -273,6 +273,7 @@ def start_long_sweep(tmp_path: Path, out: str) -> tuple[Path, subprocess.Popen]:
         start_new_session=True,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # even under `&`
     )
     checkpoint = tmp_path / out / "long" / "run" / "checkpoints" / "step_0000050.pt"
     deadline = time.monotonic() + 120

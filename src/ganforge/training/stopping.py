@@ -28,8 +28,11 @@ class StopSignals:
         self._previous: dict[int, Any] = {}
 
     def __enter__(self) -> StopSignals:
-        if threading.current_thread() is threading.main_thread():  # Python's rule for handlers
-            self._previous = {s: signal.signal(s, self._handle) for s in SIGNALS}
+        if threading.current_thread() is not threading.main_thread():  # Python's rule
+            return self
+        for number in SIGNALS:  # an ignored signal stays ignored (`nohup`, a shell's `&`)
+            if signal.getsignal(number) is not signal.SIG_IGN:
+                self._previous[number] = signal.signal(number, self._handle)
         return self
 
     def __exit__(
