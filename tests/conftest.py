@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import warnings
 from pathlib import Path
 
@@ -37,6 +38,12 @@ TINY_NETS = {
     "mlp_dcgan": ["model.g.hidden=[16]", "model.d.hidden=[8,8]"],
     "stylegan": ["model.g.mapping_layers=2"],
 }
+
+
+def as_foreground_job() -> None:
+    """`preexec_fn` of a child that a test stops with Ctrl-C: SIGINT at its default, even when
+    the suite runs from a shell's `&` (which makes children ignore it)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def resolved(*overrides: str, source: str | None = None):

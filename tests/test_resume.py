@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from conftest import TINY
+from conftest import TINY, as_foreground_job
 from ganforge.cli import main
 from ganforge.runs.checkpoints import list_checkpoints
 from ganforge.training import Trainer
@@ -36,11 +36,6 @@ CONFIG = [
     "train.keep_checkpoints=3",
     "data.limit=200",
 ]
-
-
-def as_foreground_job() -> None:
-    """In the child: Ctrl-C acts, even when the tests run from a shell's `&` (which ignores it)."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def start(*args: str) -> subprocess.Popen:

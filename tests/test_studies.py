@@ -16,7 +16,7 @@ import pytest
 import torch
 import yaml
 
-from conftest import TINY, resolved
+from conftest import TINY, as_foreground_job, resolved
 from ganforge.cli import main
 from ganforge.config import load_config
 from ganforge.errors import ConfigError
@@ -273,7 +273,7 @@ def start_long_sweep(tmp_path: Path, out: str) -> tuple[Path, subprocess.Popen]:
         start_new_session=True,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # even under `&`
+        preexec_fn=as_foreground_job,
     )
     checkpoint = tmp_path / out / "long" / "run" / "checkpoints" / "step_0000050.pt"
     deadline = time.monotonic() + 120

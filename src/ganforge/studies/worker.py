@@ -47,17 +47,16 @@ def run_job(job: dict[str, Any], stop_on_signals: bool = False) -> dict[str, Any
     return result
 
 
-def _train(job: dict[str, Any], stop_on_signals: bool) -> None:
+def _train(job: dict[str, Any], stop: bool) -> None:
     from ganforge.config import load_config
     from ganforge.training import resume, train
 
-    run_dir = Path(job["run_dir"])
-    stop = {"stop_on_signals": stop_on_signals}
+    run_dir, device = Path(job["run_dir"]), job["device"]
     if job["action"] == "new":
         config = load_config(job["source"], list(job["overrides"]))
-        train(config, run_dir=run_dir, device=job["device"], progress=False, **stop)
+        train(config, run_dir=run_dir, device=device, progress=False, stop_on_signals=stop)
     elif job["action"] == "resume":
-        resume(run_dir, device=job["device"], progress=False, steps=job["steps"], **stop)
+        resume(run_dir, device=device, progress=False, steps=job["steps"], stop_on_signals=stop)
 
 
 def _evaluate(job: dict[str, Any]) -> dict[str, Any]:
