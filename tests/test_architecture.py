@@ -51,7 +51,7 @@ def test_imports_go_one_way():
         (["eval.metrics=[modes2.5k]", "eval.every=10"], "modes2.5k metric needs"),
         (["data.path=mnist_test.npz"], "does not read it; set data.name=npz"),
         (["data.name=toy_ring", "model.name=mlp", "data.resolution=28"], "apply to images"),
-        (["loss.reg_every=4"], "neither is set"),
+        (["loss.reg_every=4"], "none is set"),
         (["optim.g.lr=.nan"], "'optim.g.lr' must be a finite number"),
     ],
 )

@@ -21,7 +21,7 @@ def shapes_for(family: str):
     return IMAGE_SHAPES + ([(2,)] if family == "mlp" else [])
 
 
-ONE_DOMAIN = [f for f in FAMILIES.names() if "domains" not in FAMILIES.get(f).extra]
+ONE_DOMAIN = [f for f in FAMILIES.names() if FAMILIES.get(f).domains == 1]
 CASES = [(f, s) for f in ONE_DOMAIN for s in shapes_for(f)]  # two domains: test_two_domain
 
 

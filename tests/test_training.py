@@ -32,7 +32,7 @@ def loss_overrides(loss):
 
 
 @pytest.mark.parametrize(  # two-domain families: tests/test_two_domain.py
-    "family", [f for f in FAMILIES.names() if "domains" not in FAMILIES.get(f).extra]
+    "family", [f for f in FAMILIES.names() if FAMILIES.get(f).domains == 1]
 )
 @pytest.mark.parametrize("loss", LOSSES.names())
 def test_few_steps_of_every_family_and_loss(tmp_path, family, loss):

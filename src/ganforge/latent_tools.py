@@ -1,7 +1,8 @@
 """Exploring a trained generator's latent space: truncated samples, latent walks, style mixing.
 
-Every family gets truncation and walks. A style-based generator (the stylegan family: it has
-`mapping`, `truncate`, `synthesize` and `num_ws`) truncates and walks in W; the others truncate
+Every family with a latent space gets truncation and walks (a translator has none and says
+so). A style-based generator (a family with `style_mixing`, whose G has `mapping`,
+`truncate`, `synthesize` and `num_ws`) truncates and walks in W; the others truncate
 z (a normal cut at +-2, scaled by psi, as BigGAN) and walk along great circles in z (slerp).
 Style mixing needs per-layer styles, so only style-based generators have it.
 """
@@ -17,6 +18,7 @@ from torch import Tensor, nn
 
 from ganforge.data import to_pixels
 from ganforge.errors import CheckpointError, ConfigError
+from ganforge.models import FAMILIES
 from ganforge.models.latent import sample_latent
 from ganforge.sampling import LoadedGenerator
 
@@ -55,6 +57,7 @@ def truncated_samples(
 ) -> Tensor:
     """n samples with the truncation trick: in W toward the mean w for style-based generators
     (psi 0 gives the mean image), else from a truncated normal z; of one class if `label`."""
+    loaded.family.require_latent_space(loaded.config.model.name, "--truncation")
     if psi < 0:
         raise ConfigError(f"truncation must be >= 0 (1 keeps the distribution), got {psi}")
     if label is not None:
@@ -97,6 +100,7 @@ def latent_walk(
 ) -> Tensor:
     """Frames (T, walks, C, H, W): each walk passes through `keyframes` random latents with
     `frames` steps between two of them; lerp in W (style-based) or slerp in z (the others)."""
+    loaded.family.require_latent_space(loaded.config.model.name, "a latent walk")
     if walks < 1 or keyframes < 2 or frames < 1:
         raise ConfigError("a walk needs walks >= 1, keyframes >= 2 and frames >= 1")
     G = loaded.generator.cpu().eval()
@@ -147,10 +151,11 @@ def style_mixing_grid(
     each cell the row source with the column source's `styles` layers (Karras et al. fig. 3).
     The top-left corner is blank."""
     G = loaded.generator.cpu().eval()
-    if not is_style_based(G):
+    if not loaded.family.style_mixing or not is_style_based(G):
+        styled = [n for n in FAMILIES.names() if FAMILIES.get(n).style_mixing]
         raise CheckpointError(
-            f"style mixing needs a style-based generator (model.name=stylegan); this run's "
-            f"family is {loaded.config.model.name}"
+            f"style mixing needs a style-based generator (model.name={' or '.join(styled)}); "
+            f"this run's family is {loaded.config.model.name}"
         )
     layers = style_layers(styles, G.num_ws)
     gen, model = torch.Generator().manual_seed(seed), loaded.config.model

@@ -14,7 +14,8 @@ from torch import nn
 from ganforge.config import Config, config_from_dict
 from ganforge.data import to_pixels
 from ganforge.errors import CheckpointError, GanforgeError
-from ganforge.models import build_generator
+from ganforge.inputs import SeededInputs, draw_inputs
+from ganforge.models import FAMILIES, Family, build_generator
 from ganforge.models.latent import sample_latent
 from ganforge.runs import RunDir, save_samples
 from ganforge.runs.checkpoints import load_checkpoint, newest_loadable
@@ -22,11 +23,24 @@ from ganforge.runs.checkpoints import load_checkpoint, newest_loadable
 
 @dataclass
 class LoadedGenerator:
+    """A trained generator and what it needs to be fed as its family samples it."""
+
     generator: nn.Module
     config: Config
-    data_shape: tuple[int, ...]
+    data_shape: tuple[int, ...]  # of the data it was trained on (domain A)
     step: int
     num_classes: int = 0  # 0: unconditional
+    data_shape_b: tuple[int, ...] | None = None  # domain B (two-domain families)
+
+    @property
+    def family(self) -> Family:
+        return FAMILIES.get(self.config.model.name)
+
+    @property
+    def output_shape(self) -> tuple[int, ...]:
+        """The shape of one output: a translator's is domain B's."""
+        translated = self.family.translations and self.data_shape_b
+        return self.data_shape_b if translated else self.data_shape
 
     def labels(self, start: int, n: int, device: torch.device) -> torch.Tensor | None:
         """Class labels start, start+1, ... cycling through the classes (None if unconditional)."""
@@ -53,19 +67,31 @@ class LoadedGenerator:
         device: torch.device | str = "cpu",
         label: int | None = None,
     ) -> Iterator[torch.Tensor]:
-        """n samples in the data's range, in batches, from one seeded latent stream; all of
-        class `label` if given, else classes 0, 1, ... in turn."""
+        """n samples in the data's range, in batches, fed as the family samples its generator:
+        latents from one seeded stream, all of class `label` if given, else classes 0, 1, ...
+        in turn; a translator translates domain A's first n images."""
+        for images, _ in self.labelled_batches(n, seed, batch_size, device, label):
+            yield images
+
+    @torch.no_grad()
+    def labelled_batches(
+        self,
+        n: int,
+        seed: int = 0,
+        batch_size: int = 500,
+        device: torch.device | str = "cpu",
+        label: int | None = None,
+    ) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
+        """`batches`, each with the labels its outputs should carry (None if unknown)."""
         if label is not None:
             self.check_class(label)
         device = torch.device(device)
         self.generator.to(device).eval()
         gen = torch.Generator(device).manual_seed(seed)
-        model = self.config.model
+        source = SeededInputs(self.config, self.num_classes, gen, device, count=n, label=label)
         for start in range(0, n, batch_size):
-            count = min(batch_size, n - start)
-            z = sample_latent(count, model.latent_dim, model.latent_dist, gen, device)
-            y = self.labels(start, count, device)
-            yield self.generator(z, y if label is None else torch.full_like(y, label))
+            inputs = draw_inputs(self.config, source, start, min(batch_size, n - start))
+            yield self.generator(inputs.x, inputs.given), inputs.expected
 
     def sample(
         self,
@@ -100,6 +126,18 @@ class LoadedGenerator:
         """uint8 (N, C, H, W), quantised batch by batch so 50k samples fit in memory."""
         return torch.cat([to_pixels(b).cpu() for b in self.batches(n, seed, batch_size, device)])
 
+    def sample_for_metrics(
+        self, n: int, seed: int = 0, batch_size: int = 500, device: torch.device | str = "cpu"
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(outputs, the labels they should carry): uint8 images quantised batch by batch, or
+        float points; what `ganforge eval` scores."""
+        outputs, labels = [], []
+        for batch, expected in self.labelled_batches(n, seed, batch_size, device):
+            outputs.append((to_pixels(batch) if batch.dim() == 4 else batch).cpu())
+            labels.append(expected)
+        known = all(y is not None for y in labels)
+        return torch.cat(outputs), torch.cat([y.cpu() for y in labels]) if known else None
+
 
 def load_generator(
     source: str | Path, use_ema: bool = True, warn: Callable[[str], None] | None = None
@@ -122,7 +160,8 @@ def load_generator(
         state = load_checkpoint(path)
     config = config_from_dict(state["config"])
     shape, classes = tuple(state["data_shape"]), int(state.get("num_classes", 0))
-    generator = build_generator(config, shape, classes)
+    shape_b = tuple(state["data_shape_b"]) if state.get("data_shape_b") else None
+    generator = build_generator(config, shape, classes, shape_b)
     use_ema = use_ema and state.get("ema") is not None
     try:
         generator.load_state_dict(state["ema"] if use_ema else state["networks"]["generator"])
@@ -131,7 +170,7 @@ def load_generator(
         raise CheckpointError(
             f"the generator in '{path}' does not fit the networks its config describes ({first})"
         ) from None
-    return LoadedGenerator(generator.eval(), config, shape, int(state["step"]), classes)
+    return LoadedGenerator(generator.eval(), config, shape, int(state["step"]), classes, shape_b)
 
 
 def _warn(message: str) -> None:
@@ -146,10 +185,11 @@ def check_sample_count(loaded: LoadedGenerator, n: int) -> None:
 
     if n < 1:
         raise GanforgeError(f"-n must be at least 1, got {n}")
-    needed, available = 4 * n * math.prod(loaded.data_shape), available_memory(torch.device("cpu"))
+    shape = loaded.output_shape
+    needed, available = 4 * n * math.prod(shape), available_memory(torch.device("cpu"))
     if needed > available:
         raise GanforgeError(
-            f"{n} samples of shape {'x'.join(map(str, loaded.data_shape))} need at least "
+            f"{n} samples of shape {'x'.join(map(str, shape))} need at least "
             f"{format_bytes(needed)} of memory and {format_bytes(available)} is available; "
             "lower -n"
         )
@@ -193,6 +233,7 @@ def export_generator(
         "format": "ganforge-generator",
         "config": json.dumps(to_dict(loaded.config)),
         "data_shape": json.dumps(list(loaded.data_shape)),
+        "data_shape_b": json.dumps(list(loaded.data_shape_b) if loaded.data_shape_b else None),
         "num_classes": str(loaded.num_classes),
         "step": str(loaded.step),
     }
@@ -215,7 +256,10 @@ def _load_safetensors(path: Path) -> LoadedGenerator:
         raise CheckpointError(f"'{path}' was not exported by ganforge (no generator config)")
     config = config_from_dict(json.loads(meta["config"]))
     shape = tuple(json.loads(meta["data_shape"]))
+    shape_b = json.loads(meta.get("data_shape_b", "null"))
+    shape_b = tuple(shape_b) if shape_b else None
     classes = int(meta.get("num_classes", 0))
-    generator = build_generator(config, shape, classes)
+    generator = build_generator(config, shape, classes, shape_b)
     generator.load_state_dict(tensors)
-    return LoadedGenerator(generator.eval(), config, shape, int(meta.get("step", 0)), classes)
+    step = int(meta.get("step", 0))
+    return LoadedGenerator(generator.eval(), config, shape, step, classes, shape_b)

@@ -1,7 +1,8 @@
 """`ganforge translate`: images of one domain through a trained translating family.
 
-CycleGAN translates both ways (`a2b`: its `generator` G, `b2a`: `generator_ba` F); DTN's
-G = g o f translates A -> B. Inputs are an .npz file (`images`, or `samples` as `ganforge
+A family that translates names its directions and their networks (`Family.translations`):
+CycleGAN both ways (`a2b`: its `generator` G, `b2a`: `generator_ba` F), DTN's G = g o f
+A -> B only. Inputs are an .npz file (`images`, or `samples` as `ganforge
 sample` writes them), a folder of images or one image file, converted to the size and channels
 the network was trained on. The output is an .npz (`samples`: uint8 (N, H, W, C), as `ganforge
 sample` writes) or a .png grid of input | translation pairs.
@@ -23,12 +24,12 @@ from ganforge.data import load_dataset, to_model_range
 from ganforge.data.files import IMAGE_SUFFIXES
 from ganforge.data.transforms import convert_channels, resize_square, to_nchw
 from ganforge.errors import CheckpointError, GanforgeError
-from ganforge.models import build_networks, translates
+from ganforge.models import FAMILIES, build_networks
 from ganforge.runs import RunDir
 from ganforge.runs.checkpoints import load_checkpoint, newest_loadable
 from ganforge.sampling import write_samples
 
-DIRECTIONS = {"a2b": "generator", "b2a": "generator_ba"}
+DIRECTIONS = ("a2b", "b2a")
 
 
 @dataclass
@@ -57,7 +58,7 @@ def load_translator(
 ) -> LoadedTranslator:
     """The network of a run (newest loadable checkpoint) or checkpoint for `direction`."""
     if direction not in DIRECTIONS:
-        raise GanforgeError(f"--direction must be a2b or b2a, got '{direction}'")
+        raise GanforgeError(f"--direction must be {' or '.join(DIRECTIONS)}, got '{direction}'")
     path = Path(source)
     if not path.exists():
         raise CheckpointError(f"'{path}' does not exist; give a run directory or a checkpoint")
@@ -69,17 +70,20 @@ def load_translator(
     else:
         state = load_checkpoint(path)
     config = config_from_dict(state["config"])
-    if not translates(config):
+    family = FAMILIES.get(config.model.name)
+    if not family.translations:
+        translators = [n for n in FAMILIES.names() if FAMILIES.get(n).translations]
         raise GanforgeError(
             f"'{path}' is a {config.model.name} run; translate needs a family that translates "
-            "images (cyclegan, dtn)"
+            f"images ({', '.join(translators)}); draw its samples with 'ganforge sample'"
         )
+    if direction not in family.translations:
+        ways = " and ".join(family.translations)
+        raise GanforgeError(f"the {config.model.name} family translates {ways} only")
     shape = tuple(state["data_shape"])
     shape_b = tuple(state.get("data_shape_b") or shape)
     nets = build_networks(config, shape, 0, shape_b)
-    name = DIRECTIONS[direction]
-    if name not in nets:
-        raise GanforgeError(f"the {config.model.name} family translates a2b only")
+    name = family.translations[direction]
     use_ema = name == "generator" and state.get("ema") is not None
     try:
         nets[name].load_state_dict(state["ema"] if use_ema else state["networks"][name])

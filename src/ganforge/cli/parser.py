@@ -94,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-ema", action="store_true", help="use the raw generator, not its EMA")
     p.set_defaults(func=cmd_interpolate)
 
-    p = sub.add_parser("mix", help="style-mixing grid of a style-based generator (stylegan)")
+    p = sub.add_parser("mix", help="style-mixing grid of a style-based generator")
     p.add_argument("source", metavar="RUN_DIR|CHECKPOINT|FILE.safetensors")
     p.add_argument("-o", "--output", required=True, help="MIX.png")
     p.add_argument("--rows", type=int, default=4, help="row sources (default 4)")
@@ -110,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="replace -o that ganforge did not write")
     p.set_defaults(func=cmd_mix)
 
-    p = sub.add_parser("translate", help="translate images with a cyclegan or dtn run")
+    p = sub.add_parser("translate", help="translate images with a run of a translating family")
     p.add_argument("source", metavar="RUN_DIR|CHECKPOINT")
     p.add_argument("input", metavar="INPUT", help="an .npz file, a folder or one image")
     p.add_argument("-o", "--output", required=True, help="OUT.npz (arrays) or OUT.png (pairs)")

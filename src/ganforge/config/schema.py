@@ -51,6 +51,7 @@ class LossConfig:
     name: str = "nonsaturating"  # minimax | nonsaturating | lsgan | wasserstein | hinge
     gp_weight: float | None = None  # WGAN-GP lambda (10 in the paper)
     r1_gamma: float | None = None  # R1 penalty on real data
+    r2_gamma: float | None = None  # R2 penalty: R1 on generated data
     clip_value: float | None = None  # WGAN weight clipping (0.01 in the paper)
     label_smoothing: float = 0.0  # one-sided: real targets become 1 - label_smoothing
     label_noise: float = 0.0  # probability of flipping each discriminator target

@@ -15,6 +15,8 @@ from ganforge.errors import ConfigError
 MAX_BATCH_ELEMENTS = 2**31  # one batch of images above this cannot be indexed by most kernels
 MAX_SIZE = 2**31  # sizes above this overflow tensor indexing before memory is even asked for
 MAX_SEED = 2**32  # seeds derive others (seed * 1_000_003 + epoch) that must fit in 64 bits
+# loss.* weights of the gradient penalties (ganforge.regularizers), which loss.reg_every spaces out
+PENALTIES = ("gp_weight", "r1_gamma", "r2_gamma")
 
 
 def _check(condition: bool, message: str) -> None:
@@ -65,14 +67,16 @@ def validate(config: Config) -> None:
     )
     _check(0.0 <= loss.label_smoothing < 0.5, "'loss.label_smoothing' must be in [0, 0.5)")
     _check(0.0 <= loss.label_noise < 0.5, "'loss.label_noise' must be in [0, 0.5)")
-    for key in ("gp_weight", "r1_gamma", "clip_value"):
+    for key in (*PENALTIES, "clip_value"):
         value = getattr(loss, key)
         _finite(value, f"loss.{key}")
         _check(value is None or value > 0, f"'loss.{key}' must be positive, or none to disable it")
     _check(loss.reg_every >= 1, "'loss.reg_every' must be at least 1")
     _check(
-        loss.reg_every == 1 or loss.gp_weight or loss.r1_gamma,
-        "'loss.reg_every' spaces out loss.gp_weight or loss.r1_gamma, and neither is set",
+        loss.reg_every == 1 or any(getattr(loss, key) for key in PENALTIES),
+        "'loss.reg_every' spaces out the gradient penalties ("
+        + ", ".join(f"loss.{key}" for key in PENALTIES)
+        + "), and none is set",
     )
     _check_eval(config)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from ganforge.config import Config, DataConfig, Options
+from ganforge.config import DataConfig
 from ganforge.data import ArrayDataset, load_dataset, to_model_range
 from ganforge.errors import GanforgeError
 from ganforge.metrics.cache import cache_dir, dataset_key
@@ -140,29 +140,19 @@ def classifier_path(cfg: DataConfig) -> Path:
     return cache_dir("classifiers") / f"{dataset_key(base)}.pt"
 
 
-def default_encoder(config: Config) -> Config:
-    """`config` with a family's unset encoder option (dtn: `model.g.encoder`, named by the
-    family's `extra["encoder"]`) set to where ganforge caches the domain classifier of domain
-    A, so a run records which encoder it used. Cheap: nothing is loaded or trained here."""
-    from ganforge.models import FAMILIES
+class DomainClassifiers:
+    """`ganforge.models.DomainClassifiers`: the cached classifier of a labelled dataset, for a
+    family whose networks use one (its `resolve` and `prepare` hooks ask for it)."""
 
-    option = FAMILIES.get(config.model.name).extra.get("encoder")
-    if option is None or config.model.g.get(option):
-        return config
-    g = Options({**config.model.g, option: str(classifier_path(config.data))})
-    return dataclasses.replace(config, model=dataclasses.replace(config.model, g=g))
+    def __init__(
+        self,
+        device: torch.device | str = "cpu",
+        log: Callable[[str], None] = lambda message: print(message, file=sys.stderr),
+    ) -> None:
+        self.device, self.log = torch.device(device), log
 
+    def path(self, data: DataConfig) -> str:
+        return str(classifier_path(data))
 
-def ensure_encoder(
-    config: Config,
-    device: torch.device,
-    log: Callable[[str], None] = lambda message: print(message, file=sys.stderr),
-) -> None:
-    """Train and cache domain A's classifier when the family's encoder option names its
-    cache file and the file is missing (before a DTN run's first step; once per dataset)."""
-    from ganforge.models import FAMILIES
-
-    option = FAMILIES.get(config.model.name).extra.get("encoder")
-    path = config.model.g.get(option) if option else None
-    if path and path == str(classifier_path(config.data)) and not Path(path).exists():
-        domain_classifier(config.data, device, log)
+    def ensure(self, data: DataConfig) -> None:
+        domain_classifier(data, self.device, self.log)

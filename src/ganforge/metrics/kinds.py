@@ -98,7 +98,7 @@ def modes(x: Inputs) -> dict[str, float]:
     return {"": coverage["modes"], **coverage, "classifier_accuracy": accuracy}
 
 
-PAIRS = Needs("image pairs side by side (cogan)", lambda cfg, shape: len(shape) == 3)
+PAIRS = Needs("image pairs side by side (a coupled G's)", lambda cfg, shape: len(shape) == 3)
 
 
 @metric("agreement", extractor=None, needs=PAIRS, higher_is_better=True)
@@ -113,7 +113,7 @@ def agreement(x: Inputs) -> dict[str, float]:
             "the agreement metric needs domain B derived from domain A by a fixed transform "
             f"(data_b.derive=invert or edges); this run's data_b.derive is {derive}"
         )
-    pairs = x.pixels()  # (N, C, H, 2W): A | B, as the cogan generator draws them
+    pairs = x.pixels()  # (N, C, H, 2W): A | B, as a coupled generator draws them
     a, b = pairs.chunk(2, dim=-1)
     return {"": pixel_agreement(transform(a), b)}
 

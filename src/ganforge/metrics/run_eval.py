@@ -6,14 +6,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import torch
-
 from ganforge.metrics.diagnostics import class_collapse
 from ganforge.metrics.evaluate import Evaluator
 from ganforge.metrics.features import InceptionExtractor
 from ganforge.metrics.reference import parse_reference, reference_features
 from ganforge.metrics.scores import frechet_distance, statistics
-from ganforge.models import translates
 from ganforge.runs import RunDir
 
 ALL_IMAGES = 50_000  # `ganforge fid` reads at most this many images from each set
@@ -37,6 +34,10 @@ def evaluate_source(
 ) -> dict:
     """Evaluate a run (newest checkpoint), a checkpoint or an export; log into the run.
 
+    The generator is fed as its family samples it: seeded latents and classes in turn, or
+    domain A's first images for a translator, whose outputs are scored as domain B's with
+    the A labels as the labels to keep (label preservation, FID in domain B).
+
     A class histogram far from the data's raises the class_collapse alarm in the logged row
     (the study report counts it) and through `say`, as training does.
     """
@@ -46,27 +47,19 @@ def evaluate_source(
     dev = resolve_device(device)
     started = time.perf_counter()
     run = _run_dir_of(Path(source))
-    if run is not None and translates(run.load_config()):  # cyclegan, dtn: in domain B
-        results, step, evaluator = _evaluate_translation(
-            source, metrics, ref, num_samples, inception_weights, dev, batch_size
-        )
-    else:
-        loaded = load_generator(source)
-        evaluator = Evaluator(
-            loaded.config.data,
-            [m for m in metrics if m],
-            ref=ref,
-            num_samples=num_samples,
-            inception_weights=inception_weights or loaded.config.eval.inception_weights,
-            device=dev,
-            batch_size=batch_size,
-            data_b=loaded.config.data_b,
-        )
-        # images are quantised batch by batch (50k float images would not fit in memory)
-        draw = loaded.sample_pixels if len(loaded.data_shape) == 3 else loaded.sample
-        n = evaluator.num_samples
-        labels = loaded.labels(0, n, torch.device("cpu"))
-        results, step = evaluator(draw(n, seed=seed, device=dev), labels), loaded.step
+    loaded = load_generator(source)
+    evaluator = Evaluator(
+        loaded.family.output_data(loaded.config),  # a translator's outputs are domain B's
+        [m for m in metrics if m],
+        ref=ref,
+        num_samples=num_samples,
+        inception_weights=inception_weights or loaded.config.eval.inception_weights,
+        device=dev,
+        batch_size=batch_size,
+        data_b=loaded.config.data_b,
+    )
+    outputs, labels = loaded.sample_for_metrics(evaluator.num_samples, seed=seed, device=dev)
+    results, step = evaluator(outputs, labels), loaded.step
     row = {
         "step": step,
         "kind": "eval",
@@ -84,45 +77,6 @@ def evaluate_source(
     if run is not None:
         run.append_metrics(row)
     return row
-
-
-def _evaluate_translation(
-    source: str | Path,
-    metrics: list[str],
-    ref: str | None,
-    num_samples: int | None,
-    inception_weights: str | None,
-    device: torch.device,
-    batch_size: int,
-) -> tuple[dict, int, Evaluator]:
-    """Translate the first N images of domain A and score them as images of domain B, with
-    the A labels as the labels to preserve (label preservation, FID in domain B)."""
-    import dataclasses
-
-    from ganforge.data import load_dataset, to_pixels
-    from ganforge.translate import load_translator
-
-    translator = load_translator(source, "a2b")
-    config = translator.config
-    evaluator = Evaluator(
-        config.data_b,
-        [m for m in metrics if m],
-        ref=ref,
-        num_samples=num_samples,
-        inception_weights=inception_weights or config.eval.inception_weights,
-        device=device,
-        batch_size=batch_size,
-        data_b=config.data_b,
-    )
-    translator.network.to(device)
-    sources = load_dataset(dataclasses.replace(config.data, limit=evaluator.num_samples))
-    translated = torch.cat(
-        [
-            to_pixels(translator(sources.data[i : i + batch_size].to(device))).cpu()
-            for i in range(0, len(sources), batch_size)
-        ]
-    )
-    return evaluator(translated, sources.labels), translator.step, evaluator
 
 
 def fid_between(

@@ -26,15 +26,19 @@ from ganforge.models import (
     resnet,
     stylegan,
 )
-from ganforge.models.domains import check_domains, translates, two_domains
+from ganforge.models.domains import check_domains
 from ganforge.models.family import (
     FAMILIES,
+    DomainClassifiers,
     Family,
+    GeneratorInputs,
+    InputSource,
     NetworkSpec,
     Phase,
     Sources,
     Task,
     family_options,
+    image_inputs,
 )
 from ganforge.models.latent import sample_latent
 from ganforge.models.layers import initialize, spectral_normalize
@@ -116,6 +120,7 @@ FAMILIES.add(
         conditionings=stylegan.CONDITIONINGS,
         check=stylegan.check,
         description=stylegan.DESCRIPTION,
+        style_mixing=True,
     ),
 )
 
@@ -129,7 +134,9 @@ FAMILIES.add(
         cogan.task,
         check=cogan.check,
         description="Coupled GANs: two G sharing first layers, two D sharing last (data_b)",
-        extra={"domains": 2, "same_channels": True, "pairs": True},
+        domains=2,
+        same_channels=True,
+        paired=True,
     ),
 )
 FAMILIES.add(
@@ -141,7 +148,9 @@ FAMILIES.add(
         cyclegan.task,
         check=cyclegan.check,
         description="CycleGAN: unpaired translation A <-> B, cycle and identity losses (data_b)",
-        extra={"domains": 2, "translates": True},
+        domains=2,
+        translations={"a2b": "generator", "b2a": "generator_ba"},
+        inputs=image_inputs,
     ),
 )
 FAMILIES.add(
@@ -153,7 +162,11 @@ FAMILIES.add(
         dtn.task,
         check=dtn.check,
         description="Domain Transfer Network: G = g(f(x)), f a fixed domain classifier (data_b)",
-        extra={"domains": 2, "translates": True, "encoder": "encoder"},
+        domains=2,
+        translations={"a2b": "generator"},
+        inputs=image_inputs,
+        resolve=dtn.default_encoder,
+        prepare=dtn.prepare_encoder,
     ),
 )
 
@@ -197,17 +210,28 @@ def build_task(
     data_shape_b: tuple[int, ...] | None = None,
 ) -> Task:
     """The networks of `config` and the phases that train them."""
-    networks = build_networks(config, data_shape, num_classes, data_shape_b)
-    return FAMILIES.get(config.model.name).task(networks, config)
+    g_options, d_options = family_options(config)
+    family = FAMILIES.get(config.model.name)
+    spec = network_spec(config, data_shape, num_classes, data_shape_b)
+    return family.task(family.build(spec, g_options, d_options), config, g_options, d_options)
 
 
-def build_generator(config: Config, data_shape: tuple[int, ...], num_classes: int = 0) -> nn.Module:
-    return build_networks(config, data_shape, num_classes)["generator"]
+def build_generator(
+    config: Config,
+    data_shape: tuple[int, ...],
+    num_classes: int = 0,
+    data_shape_b: tuple[int, ...] | None = None,
+) -> nn.Module:
+    """The network that `sample`, `eval` and exports use: a translator needs domain B's shape."""
+    return build_networks(config, data_shape, num_classes, data_shape_b)["generator"]
 
 
 __all__ = [
     "FAMILIES",
+    "DomainClassifiers",
     "Family",
+    "GeneratorInputs",
+    "InputSource",
     "NetworkSpec",
     "Phase",
     "Sources",
@@ -218,6 +242,4 @@ __all__ = [
     "check_domains",
     "family_options",
     "sample_latent",
-    "translates",
-    "two_domains",
 ]

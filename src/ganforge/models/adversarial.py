@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -22,35 +23,40 @@ from ganforge.errors import ConfigError
 from ganforge.losses import LOSSES, LossSpec
 from ganforge.models.augment import diff_augment, parse_policy
 from ganforge.models.family import Phase, PhaseLoss, Sources, Task
-from ganforge.regularizers import clip_weights, gradient_penalty, r1_penalty
+from ganforge.regularizers import active
 
 
 @dataclass(frozen=True)
 class Objective:
-    """The loss pair, targets, penalties and clipping a config describes."""
+    """The loss pair, targets, penalties and weight rule a config describes."""
 
     spec: LossSpec
     squash: bool  # apply a sigmoid to D's output before a loss that does not fuse it (LSGAN)
     label_smoothing: float = 0.0
     label_noise: float = 0.0
-    gp_weight: float | None = None
-    r1_gamma: float | None = None
-    clip_value: float | None = None
+    # (name, penalty function, weight) of the active D penalties (ganforge.regularizers)
+    penalties: tuple[tuple[str, Callable[..., Tensor], float], ...] = ()
+    # (weight rule, value) run on D after each update: WGAN clipping
+    weight_rule: tuple[Callable[[nn.Module, float], None], float] | None = None
 
     @classmethod
     def from_config(cls, config: Config) -> Objective:
         loss = config.loss
         spec = LOSSES.get(loss.name)
         last = config.model.d.get("last_activation") or spec.default_last_activation
+        rules = [(entry.apply, weight) for _, entry, weight in active(config, after_step=True)]
         return cls(
             spec,
             squash=last == "sigmoid" and not spec.needs_probability,
             label_smoothing=loss.label_smoothing,
             label_noise=loss.label_noise,
-            gp_weight=loss.gp_weight,
-            r1_gamma=loss.r1_gamma,
-            clip_value=loss.clip_value,
+            penalties=tuple((name, entry.apply, w) for name, entry, w in active(config)),
+            weight_rule=rules[0] if rules else None,
         )
+
+    @property
+    def clip_value(self) -> float | None:
+        return self.weight_rule[1] if self.weight_rule else None
 
     def scores(self, raw: Tensor) -> Tensor:
         return torch.sigmoid(raw) if self.squash else raw
@@ -72,6 +78,15 @@ class Objective:
             fake = torch.where(flip_fake, 1.0 - self.label_smoothing, 0.0)
         return real, fake
 
+    def discriminator_loss(
+        self, raw_real: Tensor, raw_fake: Tensor, noise: torch.Generator
+    ) -> Tensor:
+        """D's loss on its raw scores of a real and a fake batch, with this step's targets."""
+        real_target, fake_target = self.targets(raw_real.shape[0], raw_real.device, noise)
+        return self.spec.discriminator(
+            self.scores(raw_real), self.scores(raw_fake), real_target, fake_target
+        )
+
     def penalty(
         self,
         D: nn.Module,
@@ -81,13 +96,19 @@ class Objective:
         generator: torch.Generator,
         scale: float = 1.0,
     ) -> Tensor | None:
+        """The sum of the active penalties (None when there is none), each weight x scale."""
         total = None
-        if self.gp_weight:
-            total = gradient_penalty(D, real, fake, self.gp_weight * scale, y, generator)
-        if self.r1_gamma:
-            r1 = r1_penalty(D, real, self.r1_gamma * scale, y)
-            total = r1 if total is None else total + r1
+        for _, term, weight in self.penalties:
+            value = term(D, real, fake, y, generator, weight * scale)
+            total = value if total is None else total + value
         return total
+
+    def after_step(self, D: nn.Module) -> Callable[[], None] | None:
+        """The weight rule as a phase's `after_step`, or None."""
+        if self.weight_rule is None:
+            return None
+        rule, value = self.weight_rule
+        return lambda: rule(D, value)
 
 
 def check(config: Config) -> None:
@@ -151,31 +172,62 @@ def augmenter(config: Config) -> Callable[[Tensor, Sources], Tensor]:
     return lambda x, src: augment(x, src.noise)
 
 
-def adversarial_task(networks: dict[str, nn.Module], config: Config) -> Task:
-    """Phases D (n_critic times), optional lazy D_reg, then G."""
-    G, D = networks["generator"], networks["discriminator"]
-    objective = Objective.from_config(config)
-    mixed, every = config.train.mixed_batches, config.loss.reg_every
-    lazy = every > 1
-    seen = augmenter(config)  # DiffAugment: D sees augmented real and fake in every phase
+Generate = Callable[[Sources, int, Tensor | None], Tensor]  # (src, n, labels) -> fakes
+# D's view of a real and a fake batch that share labels y: (raw real scores, raw fake scores,
+# an extra loss term or None, extra logs)
+Score = Callable[[Tensor, Tensor, Tensor | None], tuple[Tensor, Tensor, Tensor | None, dict]]
+
+
+def d_loss_builder(
+    objective: Objective,
+    D: nn.Module,
+    generate: Generate,
+    score: Score,
+    seen: Callable[[Tensor, Sources], Tensor],
+    lazy: bool,
+) -> PhaseLoss:
+    """The D phase every single-D family shares: a real batch, as many fakes made without
+    gradients, what D sees of both, the loss with this step's targets, the penalties unless
+    they are lazy, and the standard logs. `score` is where families differ (ACGAN's class
+    head adds a term and logs of its own)."""
 
     def d_loss(src: Sources) -> tuple[Tensor, dict[str, Tensor]]:
         real, y = src.real()
-        z = src.latent(real.shape[0])
         with torch.no_grad():
-            fake = G(z, y)
+            fake = generate(src, real.shape[0], y)
         real, fake = seen(real, src), seen(fake, src)
-        raw_real, raw_fake = discriminate(D, real, fake, y, mixed)
+        raw_real, raw_fake, extra, extra_logs = score(real, fake, y)
         # one target per score: B/pack of them with PacGAN packing
-        real_target, fake_target = objective.targets(raw_real.shape[0], real.device, src.noise)
-        loss = objective.spec.discriminator(
-            objective.scores(raw_real), objective.scores(raw_fake), real_target, fake_target
-        )
+        loss = objective.discriminator_loss(raw_real, raw_fake, src.noise)
         penalty = None if lazy else objective.penalty(D, real, fake, y, src.noise)
-        logs = d_logs(objective, loss, raw_real, raw_fake, penalty)
-        return (loss if penalty is None else loss + penalty), logs
+        logs = {**d_logs(objective, loss, raw_real, raw_fake, penalty), **extra_logs}
+        total = loss if extra is None else loss + extra
+        return (total if penalty is None else total + penalty), logs
 
-    d_reg_loss = lazy_penalty(G, D, objective, seen, every)
+    return d_loss
+
+
+def plain_score(D: nn.Module, mixed: bool) -> Score:
+    """D's raw scores, in one pass over real+fake when `mixed`, with nothing added."""
+    return lambda real, fake, y: (*discriminate(D, real, fake, y, mixed), None, {})
+
+
+def adversarial_task(
+    networks: dict[str, nn.Module], config: Config, g_options: Any, d_options: Any
+) -> Task:
+    """Phases D (n_critic times), optional lazy D_reg, then G."""
+    G, D = networks["generator"], networks["discriminator"]
+    objective = Objective.from_config(config)
+    every = config.loss.reg_every
+    seen = augmenter(config)  # DiffAugment: D sees augmented real and fake in every phase
+
+    def generate(src: Sources, n: int, y: Tensor | None) -> Tensor:
+        return G(src.latent(n), y)
+
+    d_loss = d_loss_builder(
+        objective, D, generate, plain_score(D, config.train.mixed_batches), seen, every > 1
+    )
+    d_reg_loss = lazy_penalty(generate, D, objective, seen, every)
 
     def g_loss(src: Sources) -> tuple[Tensor, dict[str, Tensor]]:
         z = src.latent(src.batch_size)
@@ -187,17 +239,17 @@ def adversarial_task(networks: dict[str, nn.Module], config: Config) -> Task:
         networks=networks,
         modules={"g": [G], "d": [D]},
         phases=phases(config, objective, D, d_loss, d_reg_loss, g_loss),
-        twice_differentiated=penalised(config),
+        twice_differentiated=penalised(objective),
     )
 
 
-def penalised(config: Config) -> tuple[str, ...]:
-    """("discriminator",) when R1 or a gradient penalty differentiates D twice."""
-    return ("discriminator",) if config.loss.gp_weight or config.loss.r1_gamma else ()
+def penalised(objective: Objective) -> tuple[str, ...]:
+    """("discriminator",) when a gradient penalty differentiates D twice."""
+    return ("discriminator",) if objective.penalties else ()
 
 
 def lazy_penalty(
-    generate: Callable[..., Tensor],
+    generate: Generate,
     D: nn.Module,
     objective: Objective,
     seen: Callable[[Tensor, Sources], Tensor],
@@ -205,13 +257,13 @@ def lazy_penalty(
 ) -> PhaseLoss:
     """The D_reg phase's loss: R1/GP on a fresh batch, scaled by the interval (StyleGAN2).
 
-    `generate(z, y)` makes the fakes the gradient penalty interpolates with.
+    `generate(src, n, y)` makes the fakes the gradient penalty interpolates with.
     """
 
     def d_reg_loss(src: Sources) -> tuple[Tensor, dict[str, Tensor]]:
         real, y = src.real()
         with torch.no_grad():
-            fake = generate(src.latent(real.shape[0]), y)
+            fake = generate(src, real.shape[0], y)
         real, fake = seen(real, src), seen(fake, src)
         penalty = objective.penalty(D, real, fake, y, src.noise, scale=float(every))
         return penalty, {"d_penalty": penalty.detach() / every}
@@ -228,7 +280,7 @@ def phases(
     g_loss: PhaseLoss,
 ) -> list[Phase]:
     """D (n_critic times, then weight clipping if asked), lazy D_reg every k steps, then G."""
-    clip = (lambda: clip_weights(D, objective.clip_value)) if objective.clip_value else None
+    clip = objective.after_step(D)
     out = [Phase("D", "d", d_loss, repeats=config.train.n_critic, after_step=clip)]
     if config.loss.reg_every > 1:
         out.append(Phase("D_reg", "d", d_reg_loss, interval=config.loss.reg_every))

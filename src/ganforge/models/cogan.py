@@ -161,7 +161,12 @@ def check(config: Config) -> None:
     adversarial_check(config)
 
 
-def task(networks: dict[str, nn.Module], config: Config) -> Task:
+def task(
+    networks: dict[str, nn.Module],
+    config: Config,
+    g_options: GeneratorOptions,
+    d_options: DiscriminatorOptions,
+) -> Task:
     """Phases D (both discriminators, n_critic times) and G (both generators, one z)."""
     G, D = networks["generator"], networks["discriminator"]
     objective = Objective.from_config(config)
@@ -180,11 +185,7 @@ def task(networks: dict[str, nn.Module], config: Config) -> Task:
                     fakes = dict(zip("ab", G.pair(z), strict=True))
             raw_real = D.score(seen(real, src), domain)
             raw_fake = D.score(seen(fakes[domain], src), domain)
-            real_t, fake_t = objective.targets(real.shape[0], real.device, src.noise)
-            loss = objective.spec.discriminator(
-                objective.scores(raw_real), objective.scores(raw_fake), real_t, fake_t
-            )
-            total = total + loss
+            total = total + objective.discriminator_loss(raw_real, raw_fake, src.noise)
             logs[f"d_real_{domain}"] = objective.shown(raw_real).mean().detach()
             logs[f"d_fake_{domain}"] = objective.shown(raw_fake).mean().detach()
         logs["d_loss"] = total.detach()

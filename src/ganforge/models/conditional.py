@@ -14,7 +14,7 @@ A generator's `model.g.label_input` (concat | batch_norm) overrides the scheme's
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
@@ -132,11 +132,11 @@ def check(config: Config) -> None:
         raise ConfigError("'loss.aux_weight' must be at least 0")
 
 
-def task(networks: dict[str, nn.Module], config: Config) -> Task:
+def task(networks: dict[str, nn.Module], config: Config, g_options: Any, d_options: Any) -> Task:
     """ACGAN's phases for model.conditional=acgan, the standard adversarial ones otherwise."""
     if config.model.conditional == "acgan":
         return acgan_task(networks, config)
-    return adversarial.adversarial_task(networks, config)
+    return adversarial.adversarial_task(networks, config, g_options, d_options)
 
 
 def acgan_task(networks: dict[str, nn.Module], config: Config) -> Task:
@@ -148,34 +148,27 @@ def acgan_task(networks: dict[str, nn.Module], config: Config) -> Task:
         raise ConfigError(f"model.conditional=acgan needs a classifier head on {type(D).__name__}")
     objective = adversarial.Objective.from_config(config)
     weight, mixed, every = config.loss.aux_weight, config.train.mixed_batches, config.loss.reg_every
-    lazy = every > 1
     seen = adversarial.augmenter(config)
 
-    def d_loss(src: Sources) -> tuple[Tensor, dict[str, Tensor]]:
-        real, y = src.real()
+    def generate(src: Sources, n: int, y: Tensor | None) -> Tensor:
+        return G(src.latent(n), _labels(y))
+
+    def score(real: Tensor, fake: Tensor, y: Tensor | None):  # noqa: ANN202
         y = _labels(y)
-        z = src.latent(real.shape[0])
-        with torch.no_grad():
-            fake = G(z, y)
-        real, fake = seen(real, src), seen(fake, src)
         if mixed:
             raw, logits = D.classify(torch.cat([real, fake]))
             (raw_real, raw_fake), (logits_real, logits_fake) = raw.chunk(2), logits.chunk(2)
         else:
             (raw_real, logits_real), (raw_fake, logits_fake) = D.classify(real), D.classify(fake)
-        real_target, fake_target = objective.targets(raw_real.shape[0], real.device, src.noise)
-        loss = objective.spec.discriminator(
-            objective.scores(raw_real), objective.scores(raw_fake), real_target, fake_target
-        )
         aux = F.cross_entropy(logits_real, y) + F.cross_entropy(logits_fake, y)
-        penalty = None if lazy else objective.penalty(D, real, fake, y, src.noise)
-        logs = adversarial.d_logs(objective, loss, raw_real, raw_fake, penalty)
-        logs["d_aux"] = aux.detach()
-        logs["d_class_acc_real"] = (logits_real.argmax(1) == y).float().mean().detach()
-        total = loss + weight * aux
-        return (total if penalty is None else total + penalty), logs
+        logs = {
+            "d_aux": aux.detach(),
+            "d_class_acc_real": (logits_real.argmax(1) == y).float().mean().detach(),
+        }
+        return raw_real, raw_fake, weight * aux, logs
 
-    d_reg_loss = adversarial.lazy_penalty(G, D, objective, seen, every)
+    d_loss = adversarial.d_loss_builder(objective, D, generate, score, seen, every > 1)
+    d_reg_loss = adversarial.lazy_penalty(generate, D, objective, seen, every)
 
     def g_loss(src: Sources) -> tuple[Tensor, dict[str, Tensor]]:
         z = src.latent(src.batch_size)
@@ -188,5 +181,5 @@ def acgan_task(networks: dict[str, nn.Module], config: Config) -> Task:
         return loss + weight * aux, logs
 
     phases = adversarial.phases(config, objective, D, d_loss, d_reg_loss, g_loss)
-    twice = adversarial.penalised(config)
+    twice = adversarial.penalised(objective)
     return Task(networks, {"g": [G], "d": [D]}, phases, twice_differentiated=twice)

@@ -183,13 +183,17 @@ def cycle_loss(G: nn.Module, F_: nn.Module, a: Tensor, b: Tensor) -> tuple[Tenso
     return loss, fake_b, fake_a
 
 
-def task(networks: dict[str, nn.Module], config: Config) -> Task:
+def task(
+    networks: dict[str, nn.Module],
+    config: Config,
+    options: GeneratorOptions,
+    d_options: DiscriminatorOptions,
+) -> Task:
     G, F_ = networks["generator"], networks["generator_ba"]
     D_b, D_a = networks["discriminator"], networks["discriminator_a"]
     pool_a, pool_b = networks["pool_a"], networks["pool_b"]
-    g_opt = config.model.g
     spec = LOSSES.get(config.loss.name)
-    cycle, identity = g_opt["cycle_weight"], g_opt["cycle_weight"] * g_opt["identity"]
+    cycle, identity = options.cycle_weight, options.cycle_weight * options.identity
     made: dict[str, Tensor] = {}  # the G phase's fakes, for the D phase of the same step
 
     def g_loss(src: Sources) -> tuple[Tensor, dict[str, Tensor]]:

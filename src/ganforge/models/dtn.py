@@ -18,6 +18,7 @@ digits as in the paper).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,10 +26,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ganforge.config import Config
+from ganforge.config import Config, Options
 from ganforge.errors import ConfigError
 from ganforge.models.classifier import FEATURES, digit_layers
-from ganforge.models.family import NetworkSpec, Phase, Sources, Task
+from ganforge.models.family import DomainClassifiers, NetworkSpec, Phase, Sources, Task
 from ganforge.models.layers import initialize
 
 LUMA = (0.299, 0.587, 0.114)
@@ -169,13 +170,34 @@ def total_variation(x: Tensor) -> Tensor:
     return (dx.square() + dy.square() + 1e-8).sqrt().flatten(1).sum(1).mean()
 
 
-def task(networks: dict[str, nn.Module], config: Config) -> Task:
+def default_encoder(config: Config, classifiers: DomainClassifiers) -> Config:
+    """`config` with an unset `model.g.encoder` set to where ganforge caches domain A's
+    classifier, so a run records which encoder it used. Cheap: nothing is loaded or trained."""
+    if config.model.g.get("encoder"):
+        return config
+    g = Options({**config.model.g, "encoder": classifiers.path(config.data)})
+    return dataclasses.replace(config, model=dataclasses.replace(config.model, g=g))
+
+
+def prepare_encoder(config: Config, classifiers: DomainClassifiers) -> None:
+    """Before the first step: train and cache domain A's classifier when the encoder option
+    names its cache file and the file is missing (once per dataset)."""
+    path = config.model.g.get("encoder")
+    if path and path == classifiers.path(config.data) and not Path(path).exists():
+        classifiers.ensure(config.data)
+
+
+def task(
+    networks: dict[str, nn.Module],
+    config: Config,
+    options: GeneratorOptions,
+    d_options: DiscriminatorOptions,
+) -> Task:
     G, D = networks["generator"], networks["discriminator"]
-    options = config.model.g
-    if not options.get("encoder"):
+    if not options.encoder:
         raise ConfigError("dtn needs model.g.encoder (a domain classifier of domain A)")
-    G.encoder.load(options["encoder"])
-    alpha, beta, gamma = options["const_weight"], options["tid_weight"], options["tv_weight"]
+    G.encoder.load(options.encoder)
+    alpha, beta, gamma = options.const_weight, options.tid_weight, options.tv_weight
 
     def d_loss(src: Sources) -> tuple[Tensor, dict[str, Tensor]]:
         a, _ = src.real("a")

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import torch
 from torch import Tensor, nn
 
-from ganforge.config import Config, from_dict
+from ganforge.config import Config, DataConfig, from_dict
 from ganforge.errors import ConfigError
 from ganforge.registry import Registry, suggest
 
@@ -80,17 +80,97 @@ class Task:
 
 
 @dataclass(frozen=True)
+class GeneratorInputs:
+    """One batch of what a family's `generator` maps, and the labels its outputs should have."""
+
+    x: Tensor  # latents (B, latent_dim), or domain-A images in the model's range
+    given: Tensor | None  # the labels G takes (None: unconditional, or a translator)
+    expected: Tensor | None  # the labels the outputs should carry (class metrics), if known
+
+
+class InputSource(Protocol):
+    """Where a family draws its generator's inputs from; the caller provides it, seeded, so
+    grids, evaluations, `sample` and `eval` draw the same inputs for the same seed."""
+
+    def latent(self, n: int) -> Tensor:
+        """n latent vectors of the configured distribution, from the source's own stream."""
+
+    def labels(self, start: int, n: int) -> Tensor | None:
+        """Class labels for outputs start..start+n (None if unconditional)."""
+
+    def domain_a(self, start: int, n: int) -> tuple[Tensor, Tensor | None]:
+        """Domain A's examples start..start+n in the model's range, and their labels."""
+
+
+def latent_inputs(source: InputSource, start: int, n: int) -> GeneratorInputs:
+    """A generator of latents: z, and classes 0, 1, ..., K-1 in turn when conditional."""
+    z = source.latent(n)
+    labels = source.labels(start, n)
+    return GeneratorInputs(z, labels, labels)
+
+
+def image_inputs(source: InputSource, start: int, n: int) -> GeneratorInputs:
+    """A translator: domain A's images in order, whose labels its translations should keep."""
+    images, labels = source.domain_a(start, n)
+    return GeneratorInputs(images, None, labels)
+
+
+class DomainClassifiers(Protocol):
+    """ganforge's cached classifier of a labelled dataset (the metrics provide it); a family
+    whose networks use one (DTN's fixed encoder f) asks for it through this."""
+
+    def path(self, data: DataConfig) -> str:
+        """Where the classifier of dataset `data` is cached; may not exist yet."""
+
+    def ensure(self, data: DataConfig) -> None:
+        """Train and cache that classifier if it is missing."""
+
+
+@dataclass(frozen=True)
 class Family:
-    """A registered model family."""
+    """A registered model family: its options, networks, phases, what it can do, and its hooks.
+
+    Generic code (the loop, the metrics, the commands) asks the family instead of testing its
+    name, so a new family brings its own behaviour and nothing outside its files changes.
+    """
 
     generator_options: type  # frozen dataclass of `model.g.*`
     discriminator_options: type  # frozen dataclass of `model.d.*`
     build: Callable[[NetworkSpec, Any, Any], dict[str, nn.Module]]  # spec, g opts, d opts
-    task: Callable[[dict[str, nn.Module], Config], Task]
+    task: Callable[[dict[str, nn.Module], Config, Any, Any], Task]  # nets, config, g/d opts
     conditionings: tuple[str, ...] = ("none",)
     check: Callable[[Config], None] | None = None  # rules between the family and other options
     description: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    # what the family is
+    domains: int = 1  # 2: it learns between data (domain A) and data_b (domain B)
+    same_channels: bool = False  # both domains must have the same number of channels
+    paired: bool = False  # G draws, and D scores, an A | B pair side by side (CoGAN)
+    style_mixing: bool = False  # G has per-layer styles: `ganforge mix` draws mixing grids
+    # direction -> network: a family that maps domain A images to domain B (`translate`);
+    # its `generator` is then sampled and evaluated on domain A's images, scored in domain B
+    translations: dict[str, str] = field(default_factory=dict)
+    # hooks
+    inputs: Callable[[InputSource, int, int], GeneratorInputs] = latent_inputs
+    resolve: Callable[[Config, DomainClassifiers], Config] | None = None  # fill defaults
+    prepare: Callable[[Config, DomainClassifiers], None] | None = None  # once, before training
+
+    @property
+    def latent_space(self) -> bool:
+        """Whether G maps latents (truncation, walks), rather than translating images."""
+        return not self.translations
+
+    def output_data(self, config: Config) -> DataConfig:
+        """The DataConfig that G's outputs are compared with: domain B for a translator."""
+        return config.data_b if self.translations else config.data
+
+    def require_latent_space(self, name: str, command: str) -> None:
+        """Refuse, in one sentence, a latent-space command on a translating family."""
+        if not self.latent_space:
+            raise ConfigError(
+                f"the {name} family translates images and has no latent space for {command}; "
+                "use 'ganforge translate RUN INPUT -o OUT' (or 'ganforge sample', which "
+                "translates domain A's first images)"
+            )
 
 
 FAMILIES: Registry[Family] = Registry("model family")

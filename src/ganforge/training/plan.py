@@ -28,8 +28,8 @@ from ganforge.device import available_memory, format_bytes
 from ganforge.errors import ConfigError
 from ganforge.losses import LOSSES
 from ganforge.metrics import check_metrics
-from ganforge.metrics.classifier import default_encoder
-from ganforge.models import build_networks, check_domains, family_options
+from ganforge.metrics.classifier import DomainClassifiers
+from ganforge.models import FAMILIES, build_networks, check_domains, family_options
 from ganforge.training.optim import OPTIMIZERS
 from ganforge.training.schedule import SCHEDULES
 
@@ -64,7 +64,9 @@ def resolve_config(config: Config, device: torch.device | None = None) -> Config
         config.model, g=Options(to_dict(g_options)), d=Options(to_dict(d_options))
     )
     config = dataclasses.replace(config, model=model)
-    config = default_encoder(config)  # dtn: f is domain A's cached classifier by default
+    family = FAMILIES.get(config.model.name)
+    if family.resolve is not None:  # defaults the family fills in from elsewhere
+        config = family.resolve(config, DomainClassifiers())
     check_memory(config, shape, device or torch.device("cpu"))
     return config
 

@@ -25,10 +25,10 @@ from ganforge.runs.checkpoints import (
 from ganforge.training.plan import resolve_config
 
 if TYPE_CHECKING:
-    from ganforge.training.loop import Trainer
+    from ganforge.training.parts import Parts
 
 
-def state_dict(t: Trainer) -> dict[str, Any]:
+def state_dict(t: Parts) -> dict[str, Any]:
     rng = {"torch": torch.get_rng_state(), "noise": t.noise.get_state()}
     if t.device.type == "cuda":
         rng["cuda"] = torch.cuda.get_rng_state(t.device)
@@ -51,7 +51,7 @@ def state_dict(t: Trainer) -> dict[str, Any]:
     }
 
 
-def load_state_dict(t: Trainer, state: dict[str, Any]) -> None:
+def load_state_dict(t: Parts, state: dict[str, Any]) -> None:
     if list(state["data_shape"]) != list(t.data_shape):
         raise CheckpointError(
             f"the checkpoint was trained on data of shape "
@@ -84,7 +84,7 @@ def load_state_dict(t: Trainer, state: dict[str, Any]) -> None:
     t.seconds = float(state.get("seconds", 0.0))
 
 
-def resume(t: Trainer) -> None:
+def resume(t: Parts) -> None:
     """Continue from the newest checkpoint that loads; damaged ones are reported and skipped."""
     folder, main = t.run.checkpoints_dir, t.job.is_main
     if main:
@@ -108,7 +108,7 @@ def resume(t: Trainer) -> None:
     t.sinks.say(f"resumed from {path.name} at step {t.step}")
 
 
-def save(t: Trainer, path: Path | None = None) -> Path:
+def save(t: Parts, path: Path | None = None) -> Path:
     """Write a checkpoint (default: step_NNNNNNN.pt) atomically and prune old ones."""
     final = path is None
     path = path or t.run.checkpoints_dir / checkpoint_name(t.step)

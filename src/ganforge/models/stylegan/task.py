@@ -21,11 +21,20 @@ from torch import Tensor, nn
 
 from ganforge.config import Config
 from ganforge.errors import ConfigError
-from ganforge.models.adversarial import Objective, augmenter
+from ganforge.models.adversarial import (
+    Objective,
+    augmenter,
+    d_loss_builder,
+    lazy_penalty,
+    penalised,
+    plain_score,
+)
 from ganforge.models.adversarial import check as adversarial_check
 from ganforge.models.family import Phase, Sources, Task
 from ganforge.models.stylegan.generator import Generator
 from ganforge.models.stylegan.layers import EqualConv2d, EqualLinear
+from ganforge.models.stylegan.options import DiscriminatorOptions, GeneratorOptions
+from ganforge.regularizers import REGULARIZERS, Regularizer, active
 
 
 class PathLengthMean(nn.Module):
@@ -86,49 +95,24 @@ def check(config: Config) -> None:
         )
 
 
-def stylegan_task(networks: dict[str, nn.Module], config: Config) -> Task:
+def stylegan_task(
+    networks: dict[str, nn.Module],
+    config: Config,
+    options: GeneratorOptions,
+    d_options: DiscriminatorOptions,
+) -> Task:
     """Phases D (n_critic times), lazy D_reg, G and lazy G_reg (path length)."""
     G, D = networks["generator"], networks["discriminator"]
     assert isinstance(G, Generator)
-    objective, options = Objective.from_config(config), config.model.g
+    objective = Objective.from_config(config)
     every, mixing = config.loss.reg_every, options.style_mixing
-    lazy = every > 1
     seen = augmenter(config)  # train.augment: D sees DiffAugment's T(x) in every phase
 
     def generate(src: Sources, n: int, y: Tensor | None) -> Tensor:
         return G.synthesize(mixed_styles(G, src.latent(n), y, src, mixing))
 
-    def d_loss(src: Sources) -> tuple[Tensor, dict[str, Tensor]]:
-        real, y = src.real()
-        with torch.no_grad():
-            fake = generate(src, real.shape[0], y)
-        real, fake = seen(real, src), seen(fake, src)
-        raw_real, raw_fake = D(real, y), D(fake, y)
-        real_target, fake_target = objective.targets(real.shape[0], real.device, src.noise)
-        loss = objective.spec.discriminator(
-            objective.scores(raw_real), objective.scores(raw_fake), real_target, fake_target
-        )
-        logs = {
-            "d_loss": loss.detach(),
-            "d_real": objective.shown(raw_real).mean().detach(),
-            "d_fake": objective.shown(raw_fake).mean().detach(),
-        }
-        threshold = objective.spec.decision_threshold
-        if threshold is not None:
-            logs["d_acc_real"] = (objective.scores(raw_real) > threshold).float().mean().detach()
-            logs["d_acc_fake"] = (objective.scores(raw_fake) <= threshold).float().mean().detach()
-        penalty = None if lazy else objective.penalty(D, real, fake, y, src.noise)
-        if penalty is None:
-            return loss, logs
-        return loss + penalty, {**logs, "d_penalty": penalty.detach()}
-
-    def d_reg_loss(src: Sources) -> tuple[Tensor, dict[str, Tensor]]:
-        real, y = src.real()
-        with torch.no_grad():
-            fake = generate(src, real.shape[0], y)
-        real, fake = seen(real, src), seen(fake, src)
-        penalty = objective.penalty(D, real, fake, y, src.noise, scale=float(every))
-        return penalty, {"d_penalty": penalty.detach() / every}
+    d_loss = d_loss_builder(objective, D, generate, plain_score(D, False), seen, every > 1)
+    d_reg_loss = lazy_penalty(generate, D, objective, seen, every)
 
     def g_loss(src: Sources) -> tuple[Tensor, dict[str, Tensor]]:
         n = src.batch_size
@@ -140,22 +124,31 @@ def stylegan_task(networks: dict[str, nn.Module], config: Config) -> Task:
         (lambda: clip_effective_weights(D, objective.clip_value)) if objective.clip_value else None
     )
     phases = [Phase("D", "d", d_loss, repeats=config.train.n_critic, after_step=clip)]
-    if lazy and (config.loss.r1_gamma or config.loss.gp_weight):
+    if every > 1 and objective.penalties:
         phases.append(Phase("D_reg", "d", d_reg_loss, interval=every))
     phases.append(Phase("G", "g", g_loss))
-    if options.pl_weight > 0:
+    twice = penalised(objective)
+    for_g = active(config, network="generator")  # path length, when model.g.pl_weight > 0
+    if for_g:
+        _, entry, weight = for_g[0]
         state = PathLengthMean()
         networks = {**networks, "path_length": state}
-        scale = options.pl_weight * options.pl_every
+        scale = weight * options.pl_every
 
         def g_reg_loss(src: Sources) -> tuple[Tensor, dict[str, Tensor]]:
             n = max(1, src.batch_size // options.pl_batch_shrink)
             y = src.fake_labels(n)
             ws = mixed_styles(G, src.latent(n), y, src, mixing)
-            penalty = path_length_penalty(G, ws, state, options.pl_decay, src.noise)
+            penalty = entry.apply(G, ws, state, options.pl_decay, src.noise)
             return penalty * scale, {"g_pl_penalty": penalty.detach()}
 
         phases.append(Phase("G_reg", "g", g_reg_loss, interval=options.pl_every))
-    twice = ("discriminator",) if config.loss.r1_gamma or config.loss.gp_weight else ()
-    twice += ("generator",) if options.pl_weight > 0 else ()  # path length: dG/dw, twice
+        twice += ("generator",)  # path length: dG/dw, twice
     return Task(networks, {"g": [G], "d": [D]}, phases, twice_differentiated=twice)
+
+
+REGULARIZERS.add(
+    "path_length",
+    Regularizer("model.g.pl_weight", path_length_penalty, network="generator"),
+    "StyleGAN2 path-length regularisation of the generator",
+)
