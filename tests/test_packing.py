@@ -7,20 +7,15 @@ import math
 import pytest
 import torch
 
-from conftest import tiny_config
+from conftest import tiny_config, trained
 from ganforge.errors import ConfigError
 from ganforge.models import build_networks
 from ganforge.models.packing import Packed
 from ganforge.regularizers import gradient_penalty, r1_penalty
-from ganforge.runs import RunDir
-from ganforge.training import Trainer
-
-TINY_RESNET = ["model.g.channels=8", "model.d.channels=8"]
 
 
 def packed_d(family: str = "dcgan", pack: int = 2) -> Packed:
-    extra = TINY_RESNET if family == "resnet" else []
-    cfg = tiny_config(f"model.name={family}", f"model.d.pack={pack}", *extra)
+    cfg = tiny_config(f"model.name={family}", f"model.d.pack={pack}")
     torch.manual_seed(0)
     D = build_networks(cfg, (1, 8, 8))["discriminator"]
     assert isinstance(D, Packed)
@@ -76,10 +71,7 @@ def test_penalties_are_taken_per_pack_as_d_sees_its_input():
 )
 def test_training_with_packs_keeps_losses_finite(tmp_path, extra):
     cfg = tiny_config("model.d.pack=4", "train.steps=3", *extra)
-    run = RunDir(tmp_path / "run")
-    run.create(cfg)
-    t = Trainer(cfg, run, "cpu")
-    t.train(progress=False)
+    t = trained(cfg, tmp_path / "run")
     row = t.run.read_metrics()[-1]
     for key in ("d_loss", "g_loss", "d_real", "d_fake"):
         assert math.isfinite(row[key]), key
