@@ -1,8 +1,10 @@
-"""Shared fixtures and helpers: tiny configs that train in well under a second on a CPU, and
-the one place a test builds a `Trainer`."""
+"""Shared fixtures and helpers: tiny configs that train in well under a second on a CPU, the
+one place a test builds a `Trainer`, and `ganforge` run in-process."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import signal
 import warnings
@@ -10,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from ganforge.cli import main
 from ganforge.config import Config, load_config
 from ganforge.runs import RunDir
 from ganforge.training import Trainer, resolve_config
@@ -82,6 +85,25 @@ def trained(config: Config, run_dir: Path) -> Trainer:
     trainer = make_trainer(config, run_dir)
     trainer.train(progress=False)
     return trainer
+
+
+def train_argv(run_dir, *extra: str) -> list[str]:
+    """`ganforge train` of the tiny config (with the tiny nets of the family `extra` names)."""
+    nets = TINY_NETS.get(family_of(extra), [])
+    return ["train", *TINY, *nets, *extra, "--run-dir", str(run_dir), "--no-progress"]
+
+
+def train_cli(run_dir, *extra: str) -> int:
+    """The exit code of `ganforge train` of the tiny config into `run_dir`."""
+    return main(train_argv(run_dir, *extra))
+
+
+def run_cli(*argv: str) -> tuple[int, str, str]:
+    """(exit code, stdout, stderr) of `ganforge ARGV`, run in-process."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(argv))
+    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture
