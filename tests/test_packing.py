@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
@@ -9,9 +10,16 @@ import torch
 
 from conftest import tiny_config, trained
 from ganforge.errors import ConfigError
-from ganforge.models import build_networks
+from ganforge.models import FAMILIES, build_networks
 from ganforge.models.packing import Packed
 from ganforge.regularizers import gradient_penalty, r1_penalty
+
+# every registered family whose discriminator takes `model.d.pack`
+PACKING = [
+    name
+    for name in FAMILIES.names()
+    if "pack" in {f.name for f in dataclasses.fields(FAMILIES.get(name).discriminator_options)}
+]
 
 
 def packed_d(family: str = "dcgan", pack: int = 2) -> Packed:
@@ -22,7 +30,7 @@ def packed_d(family: str = "dcgan", pack: int = 2) -> Packed:
     return D
 
 
-@pytest.mark.parametrize("family", ["mlp", "dcgan", "resnet", "mlp_dcgan"])
+@pytest.mark.parametrize("family", PACKING)
 def test_d_scores_each_pack_of_consecutive_samples_on_stacked_channels(family):
     D = packed_d(family, pack=2).eval()
     x = torch.rand(6, 1, 8, 8) * 2 - 1
