@@ -4,9 +4,12 @@ spectral norm, class sampling and the accuracy metric."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from conftest import make_trainer, resolved, tiny_config, trained
 from ganforge.cli import main
@@ -182,12 +185,15 @@ def test_sample_a_class_and_a_class_grid(conditional_run, tmp_path):
 
 
 def test_sample_cli_class_options(conditional_run, tmp_path, capsys):
-    out = tmp_path / "threes.npz"
-    assert main(["sample", str(conditional_run), "--class", "3", "-n", "6", "-o", str(out)]) == 0
-    assert out.exists()
-    grid = tmp_path / "grid.png"
-    assert main(["sample", str(conditional_run), "--class-grid", "-o", str(grid)]) == 0
-    assert grid.exists()
+    def sample(name: str, *options: str) -> Path:
+        assert main(["sample", str(conditional_run), *options, "-o", str(tmp_path / name)]) == 0
+        return tmp_path / name
+
+    threes = np.load(sample("3.npz", "--class", "3", "-n", "6", "--seed", "1"))["samples"]
+    fives = np.load(sample("5.npz", "--class", "5", "-n", "6", "--seed", "1"))["samples"]
+    assert threes.shape == (6, 8, 8, 1) and (threes != fives).any()  # the class reaches G
+    grid = Image.open(sample("grid.png", "--class-grid")).size
+    assert grid == Image.open(sample("100.png", "-n", "100")).size  # 10 classes x 10 samples
 
 
 def test_accuracy_metric_scores_requested_labels():
