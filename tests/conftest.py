@@ -1,7 +1,10 @@
-"""Shared fixtures: tiny configs that train in well under a second on a CPU."""
+"""Shared fixtures and helpers: tiny configs that train in well under a second on a CPU, the
+one place a test builds a `Trainer`, and `ganforge` run in-process."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import signal
 import warnings
@@ -9,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from ganforge.config import load_config
-from ganforge.training import resolve_config
+from ganforge.cli import main
+from ganforge.config import Config, load_config
+from ganforge.runs import RunDir
+from ganforge.training import Trainer, resolve_config
 
 warnings.filterwarnings("ignore", message="Using padding='same' with even kernel")
 
@@ -36,6 +41,7 @@ TINY_NETS = {
     "dcgan": TINY_DCGAN,
     "mlp": ["model.g.hidden=[16]", "model.d.hidden=[16]"],
     "mlp_dcgan": ["model.g.hidden=[16]", "model.d.hidden=[8,8]"],
+    "resnet": ["model.g.channels=8", "model.d.channels=8"],
     "stylegan": ["model.g.mapping_layers=2"],
 }
 
@@ -51,10 +57,53 @@ def resolved(*overrides: str, source: str | None = None):
     return resolve_config(load_config(source, list(overrides)))
 
 
+def family_of(overrides) -> str:
+    """The model family that `overrides` select (the last `model.name=` wins, as in a config)."""
+    names = [o.split("=", 1)[1] for o in overrides if o.startswith("model.name=")]
+    return names[-1] if names else "dcgan"
+
+
 def tiny_config(*overrides: str):
     """The default preset shrunk to a few steps of a tiny network on 64 digits."""
-    family = next((o.split("=", 1)[1] for o in overrides if o.startswith("model.name=")), "dcgan")
-    return resolved(*TINY, *TINY_NETS.get(family, []), *overrides)
+    return resolved(*TINY, *TINY_NETS.get(family_of(overrides), []), *overrides)
+
+
+def make_trainer(config: Config, run_dir: Path, device: str = "cpu") -> Trainer:
+    """A trainer of `config` writing a new run at `run_dir`: the one place tests build one."""
+    run = RunDir(run_dir)
+    run.create(config)
+    return Trainer(config, run, device)
+
+
+def tiny_trainer(tmp_path: Path, *overrides: str, name: str = "run") -> Trainer:
+    """`make_trainer` of `tiny_config(*overrides)`, its run at tmp_path/name."""
+    return make_trainer(tiny_config(*overrides), tmp_path / name)
+
+
+def trained(config: Config, run_dir: Path) -> Trainer:
+    """`make_trainer`, trained to the end of `config.train.steps`."""
+    trainer = make_trainer(config, run_dir)
+    trainer.train(progress=False)
+    return trainer
+
+
+def train_argv(run_dir, *extra: str) -> list[str]:
+    """`ganforge train` of the tiny config (with the tiny nets of the family `extra` names)."""
+    nets = TINY_NETS.get(family_of(extra), [])
+    return ["train", *TINY, *nets, *extra, "--run-dir", str(run_dir), "--no-progress"]
+
+
+def train_cli(run_dir, *extra: str) -> int:
+    """The exit code of `ganforge train` of the tiny config into `run_dir`."""
+    return main(train_argv(run_dir, *extra))
+
+
+def run_cli(*argv: str) -> tuple[int, str, str]:
+    """(exit code, stdout, stderr) of `ganforge ARGV`, run in-process."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(argv))
+    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture

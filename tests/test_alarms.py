@@ -6,12 +6,11 @@ import pytest
 import torch
 from torch import nn
 
-from conftest import TINY, TINY_DCGAN, resolved, tiny_config
+from conftest import tiny_config, trained
 from ganforge.metrics.diagnostics import class_collapse
 from ganforge.metrics.run_eval import evaluate_source
 from ganforge.models import FAMILIES, Family, adversarial, dcgan, generator_and_discriminator
 from ganforge.runs import RunDir
-from ganforge.training import Trainer
 
 FAST = ["train.log_every=2", "train.checkpoint_every=0", "data.limit=500", "train.batch_size=32"]
 TOY = [
@@ -29,19 +28,15 @@ TOY = [
 ]
 
 
-def train(tmp_path, *overrides):
-    own_family = any(o.startswith("model.name=") for o in overrides)
-    config = resolved(*TINY, *([] if own_family else TINY_DCGAN), *overrides)
-    run = RunDir(tmp_path / "run")
-    run.create(config)
-    trainer = Trainer(config, run, "cpu")
-    trainer.train(progress=False)
+def alarms_of(tmp_path, *overrides):
+    """The (step, alarm) pairs and the log of a tiny run trained with `overrides`."""
+    run = trained(tiny_config(*overrides), tmp_path / "run").run
     alarms = [(row["step"], name) for row in run.read_metrics() for name in row.get("alarms", [])]
     return alarms, run.log_path.read_text()
 
 
 def test_discriminator_wins_when_the_generator_cannot_learn(tmp_path):
-    alarms, log = train(
+    alarms, log = alarms_of(
         tmp_path,
         *FAST,
         "train.steps=100",
@@ -54,7 +49,7 @@ def test_discriminator_wins_when_the_generator_cannot_learn(tmp_path):
 
 
 def test_oscillation_with_far_too_much_momentum(tmp_path):
-    alarms, log = train(
+    alarms, log = alarms_of(
         tmp_path,
         *TOY,
         "optim.g.lr=0.01",
@@ -67,7 +62,7 @@ def test_oscillation_with_far_too_much_momentum(tmp_path):
 
 
 def test_healthy_toy_run_raises_no_alarm(tmp_path):
-    alarms, log = train(tmp_path, *TOY, "optim.g.lr=0.001", "optim.d.lr=0.001")
+    alarms, log = alarms_of(tmp_path, *TOY, "optim.g.lr=0.001", "optim.d.lr=0.001")
     assert alarms == [] and "ALARM" not in log
 
 
@@ -105,7 +100,7 @@ def ignores_z_family():
 
 
 def test_mode_collapse_of_a_generator_that_ignores_z(tmp_path, ignores_z_family):
-    alarms, log = train(
+    alarms, log = alarms_of(
         tmp_path,
         *FAST,
         "train.steps=60",
@@ -123,10 +118,7 @@ def test_mode_collapse_of_a_generator_that_ignores_z(tmp_path, ignores_z_family)
 
 def test_diversity_is_logged_relative_to_real_data(tmp_path):
     config = tiny_config(*FAST, "train.steps=10", "train.sample_every=10")
-    run = RunDir(tmp_path / "r")
-    run.create(config)
-    Trainer(config, run, "cpu").train(progress=False)
-    row = run.read_metrics()[-1]
+    row = trained(config, tmp_path / "r").run.read_metrics()[-1]
     assert row["step"] == 10 and 0 < row["diversity"] < 3
 
 
@@ -140,7 +132,7 @@ def test_class_collapse_reads_the_class_histogram_metric():
 
 def test_class_collapse_of_one_image_in_training_and_in_eval(tmp_path, ignores_z_family):
     """Pixel diversity is blind to a generator drawing one class; the classes metric is not."""
-    alarms, log = train(
+    alarms, log = alarms_of(
         tmp_path,
         *FAST,
         "train.steps=4",

@@ -3,26 +3,20 @@ conditioning is in the network contract, and every training option has its effec
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import math
 import subprocess
 import sys
 
 import pytest
 import torch
 
-from conftest import REPO, TINY, resolved, tiny_config
+from conftest import REPO, make_trainer, resolved, tiny_config, tiny_trainer
 from ganforge.cli import main
 from ganforge.errors import ConfigError
 from ganforge.models import FAMILIES, build_networks, build_task
-from ganforge.runs import RunDir
 from ganforge.sampling import load_generator
-from ganforge.training import Trainer
-
-
-def make_trainer(tmp_path, *overrides, name="run"):
-    config = tiny_config(*overrides)
-    run = RunDir(tmp_path / name)
-    run.create(config)
-    return Trainer(config, run, "cpu")
 
 
 def test_imports_go_one_way():
@@ -70,7 +64,10 @@ def test_dry_run_and_summary_run_the_build_step(capsys):
 def test_switching_family_drops_the_preset_family_options():
     config = resolved("model.name=mlp")  # the default preset's dcgan options do not apply
     assert "kernel_size" not in config.model.g and config.model.g.hidden is None
-    assert set(config.model.d) == {f for f in config.model.d}  # complete, the family's own
+    mlp = FAMILIES.get("mlp")
+    for net, options in (("g", mlp.generator_options), ("d", mlp.discriminator_options)):
+        fields = {f.name for f in dataclasses.fields(options)}
+        assert set(getattr(config.model, net)) == fields, net  # complete, the family's own
     assert resolved().model.g.kernel_size == 4
 
 
@@ -99,7 +96,7 @@ def test_labels_change_the_output_of_conditional_networks(family):
 
 
 def test_conditional_training_samples_fixed_labels(tmp_path):
-    trainer = make_trainer(tmp_path, "model.conditional=concat")
+    trainer = tiny_trainer(tmp_path, "model.conditional=concat")
     assert trainer.num_classes == 10
     assert trainer.fixed_y.tolist() == [0, 1, 2, 3]  # grid_size 4: one per class in turn
     trainer.train(progress=False)
@@ -111,13 +108,13 @@ def test_conditional_training_samples_fixed_labels(tmp_path):
 
 
 def test_unconditional_networks_get_no_labels(tmp_path):
-    trainer = make_trainer(tmp_path)
+    trainer = tiny_trainer(tmp_path)
     assert trainer.num_classes == 0 and trainer.fixed_y is None
     assert trainer.sources.real()[1] is None and trainer.sources.fake_labels(3) is None
 
 
 def test_lazy_regularisation_is_a_phase_every_k_steps(tmp_path):
-    trainer = make_trainer(tmp_path, "loss.r1_gamma=1", "loss.reg_every=4", "train.steps=8")
+    trainer = tiny_trainer(tmp_path, "loss.r1_gamma=1", "loss.reg_every=4", "train.steps=8")
     assert [(p.name, p.interval) for p in trainer.task.phases] == [
         ("D", 1),
         ("D_reg", 4),
@@ -166,7 +163,7 @@ def test_lazy_penalty_is_scaled_by_its_interval():
     ],
 )
 def test_optimizer_names_build_their_optimizer(tmp_path, name, cls, extra):
-    trainer = make_trainer(tmp_path, f"optim.d.name={name}", "optim.d.lr=0.003")
+    trainer = tiny_trainer(tmp_path, f"optim.d.name={name}", "optim.d.lr=0.003")
     opt = trainer.optimizers["d"]
     assert type(opt) is cls and opt.param_groups[0]["lr"] == 0.003
     for key, value in extra.items():
@@ -176,7 +173,7 @@ def test_optimizer_names_build_their_optimizer(tmp_path, name, cls, extra):
 
 @pytest.mark.parametrize("mixed, passes", [("true", 1), ("false", 2)])
 def test_mixed_batches_make_one_discriminator_pass(tmp_path, mixed, passes):
-    trainer = make_trainer(tmp_path, f"train.mixed_batches={mixed}")
+    trainer = tiny_trainer(tmp_path, f"train.mixed_batches={mixed}")
     D = trainer.task.networks["discriminator"]
     seen = []
     D.register_forward_hook(lambda m, inp, out: seen.append(inp[0].shape[0]))
@@ -187,7 +184,7 @@ def test_mixed_batches_make_one_discriminator_pass(tmp_path, mixed, passes):
 
 @pytest.mark.parametrize("dist", ["uniform", "gaussian"])
 def test_latent_distribution(tmp_path, dist):
-    trainer = make_trainer(tmp_path, f"model.latent_dist={dist}")
+    trainer = tiny_trainer(tmp_path, f"model.latent_dist={dist}")
     z = trainer.sources.latent(4000)
     if dist == "uniform":
         assert z.min() >= -1 and z.max() <= 1 and z.min() < -0.99 and z.max() > 0.99
@@ -197,14 +194,14 @@ def test_latent_distribution(tmp_path, dist):
 
 
 def test_n_critic_runs_the_d_phase_n_times(tmp_path):
-    trainer = make_trainer(tmp_path, "train.n_critic=3", "train.steps=2")
+    trainer = tiny_trainer(tmp_path, "train.n_critic=3", "train.steps=2")
     trainer.train(progress=False)
     steps = {k: o.state_dict()["state"][0]["step"].item() for k, o in trainer.optimizers.items()}
     assert steps == {"d": 6, "g": 2}
 
 
 def test_the_generator_phase_leaves_the_discriminator_untouched(tmp_path):
-    trainer = make_trainer(tmp_path)
+    trainer = tiny_trainer(tmp_path)
     D = trainer.task.networks["discriminator"]
     before = [p.detach().clone() for p in D.parameters()]
     trainer._run_phase(trainer.task.phases[-1])  # G
@@ -212,8 +209,22 @@ def test_the_generator_phase_leaves_the_discriminator_untouched(tmp_path):
     assert all(p.grad is None for p in D.parameters())
 
 
-def test_tiny_fixture_is_not_degenerate():
-    """The shared tiny config really trains a DCGAN with both networks learning."""
+def test_tiny_fixture_is_not_degenerate(tmp_path):
+    """The shared tiny config really trains a small DCGAN with both networks learning."""
     config = tiny_config()
-    assert config.model.name == "dcgan" and config.train.steps == 4
-    assert any(o.startswith("model.width") for o in TINY)
+    trainer = make_trainer(config, tmp_path / "run")
+    nets = trainer.task.networks
+    sizes = {name: sum(p.numel() for p in net.parameters()) for name, net in nets.items()}
+    assert 0 < sizes["generator"] < 10_000 and 0 < sizes["discriminator"] < 10_000
+    assert any(isinstance(m, torch.nn.ConvTranspose2d) for m in nets["generator"].modules())
+    before = {name: copy.deepcopy(list(net.parameters())) for name, net in nets.items()}
+    trainer.train(progress=False)
+    rows = trainer.run.read_metrics()
+    assert [r["step"] for r in rows] == [2, 4]
+    assert all(math.isfinite(r[k]) for r in rows for k in ("d_loss", "g_loss"))
+    for name, net in nets.items():
+        moved = [not torch.equal(a, b) for a, b in zip(before[name], net.parameters(), strict=True)]
+        assert any(moved), f"the {name} did not learn"  # weights, not batch-norm statistics
+    G = nets["generator"].eval()
+    z = torch.randn(2, config.model.latent_dim)
+    assert not torch.allclose(*G(z))  # two latents, two images

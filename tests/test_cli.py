@@ -4,14 +4,8 @@ import numpy as np
 import pytest
 import yaml
 
-from conftest import TINY, TINY_NETS
+from conftest import train_cli
 from ganforge.cli import main
-
-
-def train_cli(run_dir, *extra):
-    family = next((e.split("=", 1)[1] for e in extra if e.startswith("model.name=")), "dcgan")
-    nets = TINY_NETS[family]
-    return main(["train", *TINY, *nets, *extra, "--run-dir", str(run_dir), "--no-progress"])
 
 
 def test_train_leaves_a_complete_run_directory(tmp_path, capsys):

@@ -130,10 +130,34 @@ def test_cli_reports_config_errors_without_a_traceback(capsys):
     assert err.startswith("error: unknown config key 'train.stpes'") and "Traceback" not in err
 
 
-def test_config_dataclass_defaults_validate():
+def replaced(config, key: str, value):
+    """`config` with the dotted `key` set to `value`, every other field unchanged."""
+    head, _, rest = key.partition(".")
+    inner = replaced(getattr(config, head), rest, value) if rest else value
+    return dataclasses.replace(config, **{head: inner})
+
+
+BROKEN = {  # one field of the dataclass defaults, made invalid: (value, what validate says)
+    "seed": (-1, "'seed' must be a whole number"),
+    "train.steps": (0, "'train.steps' must be positive"),
+    "optim.d.lr": (float("nan"), "'optim.d.lr' must be a finite number"),
+    "train.ema_decay": (1.0, "'train.ema_decay' must be between 0 and 1"),
+    "loss.label_smoothing": (0.5, "'loss.label_smoothing' must be in [0, 0.5)"),
+    "data.channels": (2, "'data.channels' must be 1 or 3"),
+}
+
+
+@pytest.mark.parametrize("key", BROKEN)
+def test_config_dataclass_defaults_validate(key):
+    """The bare dataclass defaults are a valid config, and one bad field in them is refused."""
     from ganforge.config import validate
 
-    validate(Config())
+    value, message = BROKEN[key]
+    defaults = Config()
+    validate(defaults)  # raises ConfigError on a problem
+    with pytest.raises(ConfigError) as refused:
+        validate(replaced(defaults, key, value))
+    assert message in str(refused.value)
 
 
 def test_none_is_a_real_choice_where_a_literal_offers_it():

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import TINY
+from conftest import train_cli
 from ganforge.cli import main
 from ganforge.config import DataConfig
 from ganforge.data import load_dataset
@@ -297,16 +297,9 @@ def test_stacked_mnist_modes():
     assert stacked_modes(labels[:10])["modes"] == 10
 
 
-def train_run(run, *overrides):
-    assert main(["train", *TINY, *overrides, "--run-dir", str(run), "--no-progress"]) == 0
-
-
-SMALL_NET = ["model.g.hidden=[8]", "model.g.project_channels=8", "model.d.hidden=[8,8]"]
-
-
 def test_eval_cli_with_domain_and_inception_metrics(tmp_path, random_inception, capsys):
     run = tmp_path / "run"
-    train_run(run, *SMALL_NET)
+    assert train_cli(run) == 0
     capsys.readouterr()
     assert (
         main(
@@ -354,14 +347,16 @@ def test_fid_cli_between_two_sets(tmp_path, random_inception, capsys):
 
 def test_evaluation_during_training_keeps_the_best_checkpoint(tmp_path):
     run = tmp_path / "run"
-    train_run(
-        run,
-        *SMALL_NET,
-        "train.steps=6",
-        "eval.every=2",
-        "eval.metrics=[fid_domain1k]",
-        "eval.num_samples=64",
-        "eval.best_metric=fid_domain1k",
+    assert (
+        train_cli(
+            run,
+            "train.steps=6",
+            "eval.every=2",
+            "eval.metrics=[fid_domain1k]",
+            "eval.num_samples=64",
+            "eval.best_metric=fid_domain1k",
+        )
+        == 0
     )
     rows = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
     values = {r["step"]: r["fid_domain1k"] for r in rows if "fid_domain1k" in r}
@@ -382,13 +377,8 @@ def test_eval_config_is_validated():
 
 def test_modes_metric_for_a_toy_run(tmp_path, capsys):
     run = tmp_path / "toy"
-    train_run(
-        run,
-        "data.name=toy_grid",
-        "model.name=mlp",
-        "model.g.last_activation=none",
-        "data.limit=200",
-    )
+    toy = ["data.name=toy_grid", "model.name=mlp", "model.g.last_activation=none"]
+    assert train_cli(run, *toy, "data.limit=200") == 0
     capsys.readouterr()
     assert main(["eval", str(run), "--metrics", "modes2.5k", "--device", "cpu"]) == 0
     printed = json.loads(capsys.readouterr().out)
@@ -419,7 +409,8 @@ def test_stacked_mnist_dataset_and_modes(tmp_path, capsys):
     )
     assert digits.target[matches.numpy()][0] == hundreds
     run = tmp_path / "stacked"
-    train_run(run, *SMALL_NET, "data.name=stacked_mnist", f"data.path={source}", "data.limit=200")
+    stacked = ["data.name=stacked_mnist", f"data.path={source}", "data.limit=200"]
+    assert train_cli(run, *stacked) == 0
     capsys.readouterr()
     assert (
         main(["eval", str(run), "--metrics", "modes26k", "--num-samples", "300", "--device", "cpu"])

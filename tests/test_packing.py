@@ -2,32 +2,35 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
 import torch
 
-from conftest import tiny_config
+from conftest import tiny_config, trained
 from ganforge.errors import ConfigError
-from ganforge.models import build_networks
+from ganforge.models import FAMILIES, build_networks
 from ganforge.models.packing import Packed
 from ganforge.regularizers import gradient_penalty, r1_penalty
-from ganforge.runs import RunDir
-from ganforge.training import Trainer
 
-TINY_RESNET = ["model.g.channels=8", "model.d.channels=8"]
+# every registered family whose discriminator takes `model.d.pack`
+PACKING = [
+    name
+    for name in FAMILIES.names()
+    if "pack" in {f.name for f in dataclasses.fields(FAMILIES.get(name).discriminator_options)}
+]
 
 
 def packed_d(family: str = "dcgan", pack: int = 2) -> Packed:
-    extra = TINY_RESNET if family == "resnet" else []
-    cfg = tiny_config(f"model.name={family}", f"model.d.pack={pack}", *extra)
+    cfg = tiny_config(f"model.name={family}", f"model.d.pack={pack}")
     torch.manual_seed(0)
     D = build_networks(cfg, (1, 8, 8))["discriminator"]
     assert isinstance(D, Packed)
     return D
 
 
-@pytest.mark.parametrize("family", ["mlp", "dcgan", "resnet", "mlp_dcgan"])
+@pytest.mark.parametrize("family", PACKING)
 def test_d_scores_each_pack_of_consecutive_samples_on_stacked_channels(family):
     D = packed_d(family, pack=2).eval()
     x = torch.rand(6, 1, 8, 8) * 2 - 1
@@ -76,10 +79,7 @@ def test_penalties_are_taken_per_pack_as_d_sees_its_input():
 )
 def test_training_with_packs_keeps_losses_finite(tmp_path, extra):
     cfg = tiny_config("model.d.pack=4", "train.steps=3", *extra)
-    run = RunDir(tmp_path / "run")
-    run.create(cfg)
-    t = Trainer(cfg, run, "cpu")
-    t.train(progress=False)
+    t = trained(cfg, tmp_path / "run")
     row = t.run.read_metrics()[-1]
     for key in ("d_loss", "g_loss", "d_real", "d_fake"):
         assert math.isfinite(row[key]), key

@@ -25,6 +25,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from conftest import TINY_DCGAN, TINY_NETS
+
 GOLDEN = Path(__file__).parent / "golden" / "recorded_losses.json"
 COMMON = [
     "train.steps=6",
@@ -38,8 +40,8 @@ COMMON = [
     "model.width=8",
     "data.limit=64",
 ]
-MLP = ["model.name=mlp", "model.g.hidden=[16]", "model.d.hidden=[16]"]
-DCGAN = ["model.g.hidden=[8]", "model.g.project_channels=8", "model.d.hidden=[8,8]"]
+MLP = ["model.name=mlp", *TINY_NETS["mlp"]]
+DCGAN = TINY_DCGAN
 WGAN = [
     "loss.name=wasserstein",
     "loss.clip_value=0.01",

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from conftest import TINY, as_foreground_job
+from conftest import TINY, TINY_DCGAN, as_foreground_job
 from ganforge.cli import main
 from ganforge.runs.checkpoints import list_checkpoints
 from ganforge.training import Trainer
@@ -22,9 +22,7 @@ from ganforge.training.stopping import StopSignals
 # dropout (global RNG), label noise, EMA and a decaying learning rate: every kind of state
 CONFIG = [
     *TINY,
-    "model.g.hidden=[8]",
-    "model.g.project_channels=8",
-    "model.d.hidden=[8,8]",
+    *TINY_DCGAN,
     "model.d.dropout=0.2",
     "loss.label_noise=0.1",
     "train.ema_decay=0.9",

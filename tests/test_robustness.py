@@ -6,15 +6,9 @@ import json
 import pytest
 import torch
 
-from conftest import TINY
+from conftest import train_cli
 from ganforge.cli import main
 from ganforge.runs import checkpoints as ckpt
-
-SMALL_NET = ["model.g.hidden=[8]", "model.g.project_channels=8", "model.d.hidden=[8,8]"]
-
-
-def train_cli(run_dir, *extra):
-    return main(["train", *TINY, *SMALL_NET, *extra, "--run-dir", str(run_dir), "--no-progress"])
 
 
 def assert_loadable(run_dir):

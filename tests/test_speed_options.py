@@ -5,19 +5,14 @@ from __future__ import annotations
 import pytest
 import torch
 
-from conftest import tiny_config
+from conftest import tiny_config, trained
 from ganforge.errors import ConfigError
-from ganforge.runs import RunDir
-from ganforge.training import Trainer
 
 
-def train(tmp_path, name, *overrides):
-    config = tiny_config(*overrides)
-    run = RunDir(tmp_path / name)
-    run.create(config)
-    trainer = Trainer(config, run, "cpu")
-    trainer.train(progress=False)
-    return trainer, run.read_metrics()
+def train_rows(tmp_path, name, *overrides):
+    """The trained tiny run at tmp_path/name and the rows it logged."""
+    trainer = trained(tiny_config(*overrides), tmp_path / name)
+    return trainer, trainer.run.read_metrics()
 
 
 def losses(rows):
@@ -25,8 +20,8 @@ def losses(rows):
 
 
 def test_bf16_autocast_trains_close_to_fp32(tmp_path):
-    _, fp32 = train(tmp_path, "fp32")
-    trainer, bf16 = train(tmp_path, "bf16", "train.precision=bf16")
+    _, fp32 = train_rows(tmp_path, "fp32")
+    trainer, bf16 = train_rows(tmp_path, "bf16", "train.precision=bf16")
     assert all(isinstance(r["d_loss"], float) for r in bf16)
     torch.testing.assert_close(losses(bf16), losses(fp32), rtol=0.05, atol=0.02)
     assert not torch.equal(losses(bf16), losses(fp32))  # autocast really ran in bf16
@@ -36,20 +31,20 @@ def test_bf16_autocast_trains_close_to_fp32(tmp_path):
 
 def test_fp16_needs_a_gpu(tmp_path):
     with pytest.raises(ConfigError, match="fp16 needs a CUDA GPU; use train.precision=bf16"):
-        train(tmp_path, "fp16", "train.precision=fp16")
+        train_rows(tmp_path, "fp16", "train.precision=fp16")
 
 
 def test_channels_last_gives_the_same_numbers(tmp_path):
-    _, plain = train(tmp_path, "plain")
-    _, nhwc = train(tmp_path, "nhwc", "train.channels_last=true")
+    _, plain = train_rows(tmp_path, "plain")
+    _, nhwc = train_rows(tmp_path, "nhwc", "train.channels_last=true")
     torch.testing.assert_close(losses(nhwc), losses(plain), rtol=1e-4, atol=1e-5)
 
 
 def test_compile_skips_networks_differentiated_twice(tmp_path):
     """With R1 the discriminator is differentiated twice: only the generator is compiled."""
     nets = ["model.name=mlp", "loss.r1_gamma=1", "train.steps=4"]
-    _, eager = train(tmp_path, "eager", *nets)
-    trainer, compiled = train(tmp_path, "compiled", *nets, "train.compile=true")
+    _, eager = train_rows(tmp_path, "eager", *nets)
+    trainer, compiled = train_rows(tmp_path, "compiled", *nets, "train.compile=true")
     log = trainer.run.log_path.read_text()
     assert "compiling generator with torch.compile" in log
     G, D = trainer.task.networks["generator"], trainer.task.networks["discriminator"]

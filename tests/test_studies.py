@@ -16,7 +16,7 @@ import pytest
 import torch
 import yaml
 
-from conftest import TINY, as_foreground_job, resolved
+from conftest import TINY, TINY_DCGAN, as_foreground_job, resolved
 from ganforge.cli import main
 from ganforge.config import load_config
 from ganforge.errors import ConfigError
@@ -26,7 +26,6 @@ from ganforge.studies.spec import parse_study
 from ganforge.studies.state import action_for
 from ganforge.studies.sweep import read_records
 
-TINY_NETS = ["model.g.hidden=[8]", "model.g.project_channels=8", "model.d.hidden=[8,8]"]
 TIMING_KEYS = ("sec_per_step", "seconds", "time")
 
 
@@ -35,7 +34,7 @@ def as_mapping(overrides: list[str]) -> dict:
     return {k: yaml.safe_load(v) for k, v in (o.split("=", 1) for o in overrides)}
 
 
-TINY_IMAGES = as_mapping(TINY + TINY_NETS)
+TINY_IMAGES = as_mapping(TINY + TINY_DCGAN)
 # 2-D points through 8-wide dense nets: the cheapest runs, and `modes` needs no classifier
 TINY_POINTS = as_mapping(
     [o for o in TINY if not o.startswith(("model.width", "data.limit"))]

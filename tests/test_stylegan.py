@@ -9,7 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
-from conftest import SHARED_DATA, resolved, tiny_config
+from conftest import SHARED_DATA, make_trainer, resolved, tiny_config, trained
 from ganforge.cli import main
 from ganforge.data import dataset_shape
 from ganforge.errors import CheckpointError
@@ -20,7 +20,6 @@ from ganforge.models.summary import summarize
 from ganforge.regularizers import r1_penalty
 from ganforge.runs import RunDir
 from ganforge.sampling import load_generator
-from ganforge.training import Trainer
 
 STYLEGAN = ["model.name=stylegan", "model.g.mapping_layers=2"]
 
@@ -100,9 +99,7 @@ def test_truncated_normal_z_for_other_families():
 
 def test_lazy_r1_is_applied_every_interval_and_scaled_by_it(tmp_path):
     config = tiny_config(*STYLEGAN, "loss.r1_gamma=1", "loss.reg_every=4", "train.steps=8")
-    run = RunDir(tmp_path / "run")
-    run.create(config)
-    trainer = Trainer(config, run, "cpu")
+    trainer = make_trainer(config, tmp_path / "run")
     assert [(p.name, p.interval) for p in trainer.task.phases] == [
         ("D", 1),
         ("D_reg", 4),
@@ -143,25 +140,20 @@ def test_training_with_path_length_conditioning_and_augment_is_finite(tmp_path):
         "train.ema_decay=0.9",
         "train.augment=translation",
     )
-    run = RunDir(tmp_path / "run")
-    run.create(config)
-    trainer = Trainer(config, run, "cpu")
+    trainer = make_trainer(config, tmp_path / "run")
     assert [p.name for p in trainer.task.phases] == ["D", "D_reg", "G", "G_reg"]
     trainer.train(progress=False)
     rows = [r for r in trainer.run.read_metrics() if "d_loss" in r]
     for key in ("d_loss", "g_loss", "d_penalty", "g_pl_penalty"):
         assert all(math.isfinite(r[key]) for r in rows), key
     assert trainer.task.networks["path_length"].mean > 0  # saved in checkpoints with the nets
-    loaded = load_generator(run.path)
+    loaded = load_generator(trainer.run.path)
     assert loaded.num_classes == 10 and loaded.sample(4).shape == (4, 1, 8, 8)
 
 
 def tiny_run(tmp_path, *overrides: str):
     config = tiny_config(*STYLEGAN, "train.ema_decay=0.9", *overrides)
-    run = RunDir(tmp_path / "run")
-    run.create(config)
-    Trainer(config, run, "cpu").train(progress=False)
-    return run.path
+    return trained(config, tmp_path / "run").run.path
 
 
 def readable(path) -> tuple[int, int]:
@@ -187,10 +179,7 @@ def test_every_latent_tool_writes_a_readable_file(tmp_path, capsys):
 
 
 def test_latent_tools_work_with_other_families(tmp_path, capsys):
-    config = tiny_config("train.steps=2")  # the default dcgan
-    run = RunDir(tmp_path / "dcgan")
-    run.create(config)
-    Trainer(config, run, "cpu").train(progress=False)
+    run = trained(tiny_config("train.steps=2"), tmp_path / "dcgan").run  # the default dcgan
     loaded = load_generator(run.path)
     assert truncated_samples(loaded, 3, psi=0.7).shape == (3, 1, 8, 8)
     assert latent_walk(loaded, walks=2, keyframes=2, frames=2).shape == (3, 2, 1, 8, 8)
@@ -243,10 +232,7 @@ def test_preset_trains_on_the_shared_npz(shared_data, tmp_path):
     )
     task = build_task(config, dataset_shape(config.data))
     assert [p.name for p in task.phases] == ["D", "D_reg", "G"]
-    run = RunDir(tmp_path / "run")
-    run.create(config)
-    Trainer(config, run, "cpu").train(progress=False)
-    row = run.read_metrics()[-1]
+    row = trained(config, tmp_path / "run").run.read_metrics()[-1]
     assert math.isfinite(row["d_loss"]) and math.isfinite(row["g_loss"])
 
 

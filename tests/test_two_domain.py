@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import TINY, resolved
+from conftest import TINY, resolved, tiny_config, trained
 from ganforge.cli import main
 from ganforge.config import DataConfig
 from ganforge.data import load_dataset
@@ -18,8 +18,7 @@ from ganforge.errors import ConfigError
 from ganforge.metrics.kinds import pixel_agreement, preservation
 from ganforge.models import build_networks
 from ganforge.models.cyclegan import ImagePool, cycle_loss
-from ganforge.runs import RunDir
-from ganforge.training import Trainer, resume
+from ganforge.training import resume
 
 
 def mnist(data, *extra):
@@ -50,15 +49,6 @@ FAMILY = {
         "data_b.derive=invert",
     ],  # fmt: skip
 }
-
-
-def train(tmp_path, overrides, name="run"):
-    config = resolved(*overrides)
-    run = RunDir(tmp_path / name)
-    run.create(config)
-    trainer = Trainer(config, run, "cpu")
-    trainer.train(progress=False)
-    return trainer
 
 
 # ---------------------------------------------------------------- derived domains
@@ -171,7 +161,7 @@ def test_few_steps_of_each_two_domain_family(shared_data, tmp_path, family):
         extra = [*FAMILY[family]]
         if family == "cogan":
             extra += ["eval.every=4", "eval.metrics=[agreement1k]", "eval.num_samples=16"]
-    trainer = train(tmp_path, mnist(shared_data, *extra))
+    trainer = trained(resolved(*mnist(shared_data, *extra)), tmp_path / "run")
     rows = trainer.run.read_metrics()
     assert [r["step"] for r in rows] == [2, 4]
     for row in rows:
@@ -193,7 +183,7 @@ def test_few_steps_of_each_two_domain_family(shared_data, tmp_path, family):
 
 
 def test_translate_cli_round_trip(shared_data, tmp_path, capsys):
-    trainer = train(tmp_path, mnist(shared_data, *FAMILY["cyclegan"]))
+    trainer = trained(resolved(*mnist(shared_data, *FAMILY["cyclegan"])), tmp_path / "run")
     run = str(trainer.run.path)
     out = tmp_path / "out.npz"
     inputs = shared_data / "mnist_test.npz"
@@ -213,15 +203,15 @@ def test_translate_cli_round_trip(shared_data, tmp_path, capsys):
     Image.fromarray(samples[0, :, :, 0]).save(one)
     assert main(["translate", run, str(one), "-o", str(pairs), "--direction", "b2a"]) == 0
     assert pairs.exists()
-    dcgan = train(tmp_path, [*TINY, "model.g.hidden=[8]", "model.d.hidden=[8,8]"], name="dc")
+    dcgan = trained(tiny_config(), tmp_path / "dc")
     assert main(["translate", str(dcgan.run.path), str(one), "-o", str(out)]) == 2
     assert "translate needs a family that translates" in capsys.readouterr().err
 
 
 def test_two_domain_resume_is_exact(shared_data, tmp_path):
     config = [*mnist(shared_data, *FAMILY["cyclegan"]), "train.checkpoint_every=3"]
-    straight = train(tmp_path, [*config, "train.steps=6"], name="straight")
-    stopped = train(tmp_path, [*config, "train.steps=3"], name="stopped")
+    straight = trained(resolved(*config, "train.steps=6"), tmp_path / "straight")
+    stopped = trained(resolved(*config, "train.steps=3"), tmp_path / "stopped")
     assert int(stopped.task.networks["pool_a"].count) == 4  # the pool is full by then
     resume(stopped.run.path, device="cpu", progress=False, steps=6)
     a = torch.load(straight.run.checkpoints_dir / "step_0000006.pt", weights_only=True)
@@ -303,7 +293,7 @@ def test_a_translating_run_evaluates_during_training_as_ganforge_eval_does(tmp_p
     overrides = [*TINY, *FAMILY["cyclegan"], "data_b.name=digits", "data_b.limit=64"]
     overrides += ["eval.every=2", "eval.metrics=[preservation1k,fid_domain1k]"]
     overrides += ["eval.num_samples=48", "eval.best_metric=preservation1k"]
-    trainer = train(tmp_path, overrides)
+    trainer = trained(resolved(*overrides), tmp_path / "run")
     rows = [r for r in trainer.run.read_metrics() if "preservation1k" in r]
     assert [r["step"] for r in rows] == [2, 4]
     assert all(0 <= r["preservation1k"] <= 1 and r["fid_domain1k"] > 0 for r in rows)
