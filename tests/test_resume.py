@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 import torch
@@ -16,7 +15,7 @@ import torch
 from conftest import TINY, TINY_DCGAN, as_foreground_job
 from ganforge.cli import main
 from ganforge.runs.checkpoints import list_checkpoints
-from ganforge.training import Trainer
+from ganforge.training.loop import agree
 from ganforge.training.stopping import StopSignals
 
 # dropout (global RNG), label noise, EMA and a decaying learning rate: every kind of state
@@ -207,10 +206,10 @@ def test_processes_of_a_torchrun_job_stop_together_at_a_log_row():
         def all_reduce_mean(self, tensors: list) -> None:
             pass
 
-    trainer = SimpleNamespace(job=Job(), device=torch.device("cpu"))
-    assert not Trainer._agree(trainer, "SIGTERM", due=False)  # not between log rows
-    assert Trainer._agree(trainer, "SIGTERM", due=True)
-    assert not Trainer._agree(trainer, None, due=True)
+    cpu = torch.device("cpu")
+    assert not agree(Job(), cpu, "SIGTERM", due=False)  # not between log rows
+    assert agree(Job(), cpu, "SIGTERM", due=True)
+    assert not agree(Job(), cpu, None, due=True)
 
 
 def test_train_minutes_ends_the_run_like_its_last_step_and_counts_over_resumes(tmp_path):

@@ -1,5 +1,5 @@
-"""The training loop: cadence. It steps the parts and decides when to log, draw sample grids,
-evaluate and checkpoint; it knows nothing about GANs beyond phases.
+"""The training loop: cadence. It steps the parts and decides when to log, draw sample
+grids, evaluate and checkpoint; it knows nothing about GANs beyond phases.
 
 Every source of randomness is a seeded `torch.Generator` or the global torch RNG, and all of
 them are saved in checkpoints (training/state.py), so a resumed run continues the same sequence
@@ -84,8 +84,7 @@ class Trainer:
 
     def _loop(self, stop: StopSignals | None) -> None:
         """Steps to `train.steps`, with rows, grids, evaluations and checkpoints when due."""
-        p = self.parts
-        t, cfg = p.config.train, p.config
+        p, t, cfg = self.parts, self.parts.config.train, self.parts.config
         sums: dict[str, Tensor] = {}
         count, last_time = 0, time.perf_counter()
         base, started = p.seconds, time.perf_counter()
@@ -104,7 +103,7 @@ class Trainer:
             checkpoint_due = _every(t.checkpoint_every, p.step) or done
             eval_due = bool(cfg.eval.every) and (_every(cfg.eval.every, p.step) or done)
             due = p.step % t.log_every == 0 or sample_due or checkpoint_due or eval_due
-            stopping = stop is not None and not done and self._agree(stop.received, due)
+            stopping = stop is not None and not done and agree(p.job, p.device, stop.received, due)
             if due or stopping:
                 p.job.all_reduce_mean(list(sums.values()))  # the mean over all shards
                 if p.job.is_main:
@@ -127,23 +126,23 @@ class Trainer:
         """train.minutes spent: the run ends here as at its last step (grid, evaluation,
         checkpoint). The processes of a torchrun job decide together, at log rows."""
         p = self.parts
-        t = p.config.train
-        if not t.minutes:
+        if not (t := p.config.train).minutes:
             return False
         spent = p.seconds >= t.minutes * 60
-        return self._agree("train.minutes" if spent else None, p.step % t.log_every == 0)
+        asked = "train.minutes" if spent else None
+        return agree(p.job, p.device, asked, p.step % t.log_every == 0)
 
-    def _agree(self, received: str | None, due: bool) -> bool:
-        """Whether to stop now. One process stops at the step it was asked; the processes of a
-        torchrun job stop together at a log row, after one small all-reduce of the request."""
-        job = self.parts.job
-        if not job.active:
-            return received is not None
-        if not due:
-            return False
-        asked = torch.tensor([float(received is not None)], device=self.parts.device)
-        job.all_reduce_mean([asked])
-        return asked.item() > 0
+
+def agree(job: Distributed, device: torch.device, received: str | None, due: bool) -> bool:
+    """Whether to stop now. One process stops at the step it was asked; the processes of a
+    torchrun job stop together at a log row, after one small all-reduce of the request."""
+    if not job.active:
+        return received is not None
+    if not due:
+        return False
+    asked = torch.tensor([float(received is not None)], device=device)
+    job.all_reduce_mean([asked])
+    return asked.item() > 0
 
 
 def _every(interval: int, step: int) -> bool:
