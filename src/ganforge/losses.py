@@ -30,7 +30,7 @@ def _target(scores: Tensor, target: Target) -> Tensor:
 def bce_discriminator(
     real: Tensor, fake: Tensor, real_target: Target = 1.0, fake_target: Target = 0.0
 ) -> Tensor:
-    """-log D(x) - log(1 - D(G(z))) on logits (seed 003 eq. 3.4)."""
+    """-log D(x) - log(1 - D(G(z))) on logits (Ngô 2023, eq. 3.4)."""
     return F.binary_cross_entropy_with_logits(
         real, _target(real, real_target)
     ) + F.binary_cross_entropy_with_logits(fake, _target(fake, fake_target))

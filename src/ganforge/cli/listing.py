@@ -8,9 +8,11 @@ import json
 
 def cmd_presets(args: argparse.Namespace) -> int:
     from ganforge.config import preset_delta, preset_names
+    from ganforge.config.aliases import PRESET_ALIASES, former_names
 
     for name in preset_names():
-        print(f"{name:<20} {preset_delta(name).get('description', '')}")
+        was = "".join(f" (was {old})" for old in former_names(name, PRESET_ALIASES))
+        print(f"{name:<21} {preset_delta(name).get('description', '')}{was}")
     return 0
 
 

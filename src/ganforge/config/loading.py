@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from ganforge.config.aliases import PRESET_ALIASES, current_name
 from ganforge.config.building import from_dict, to_dict
 from ganforge.config.schema import Config
 from ganforge.config.validation import validate
@@ -42,11 +43,12 @@ def read_yaml(path: Path) -> dict[str, Any]:
 
 
 def preset_delta(name: str, seen: tuple[str, ...] = ()) -> dict[str, Any]:
-    """The YAML delta of a shipped preset, with its `extends` chain resolved."""
+    """The YAML delta of a shipped preset (or an old alias of one), `extends` chain resolved."""
+    name = current_name(name, PRESET_ALIASES, "preset")
     if name not in preset_names():
+        known = [*preset_names(), *PRESET_ALIASES]
         raise ConfigError(
-            f"unknown preset '{name}'{suggest(name, preset_names())}; "
-            f"available: {', '.join(preset_names())}"
+            f"unknown preset '{name}'{suggest(name, known)}; available: {', '.join(preset_names())}"
         )
     text = (resources.files("ganforge") / "configs" / f"{name}.yaml").read_text()
     data = yaml.safe_load(text) or {}

@@ -47,11 +47,13 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_studies(args: argparse.Namespace) -> int:
+    from ganforge.config.aliases import STUDY_ALIASES, former_names
     from ganforge.studies.spec import load_study, study_names
 
     for name in study_names():
         study = load_study(name)
-        print(f"{name:<20} {len(study.runs) or 1:>3} runs  {study.description}")
+        was = "".join(f" (was {old})" for old in former_names(name, STUDY_ALIASES))
+        print(f"{name:<21} {len(study.runs) or 1:>3} runs  {study.description}{was}")
     return 0
 
 

@@ -2,12 +2,12 @@
 
 ```yaml
 description: what is compared and where it comes from
-base: seed000-conv                 # preset or YAML path for runs that name none
+base: deng2024-conv                # preset or YAML path for runs that name none
 overrides: {train.batch_size: 64}  # dotted keys applied to every run
 grid: {loss.name: [nonsaturating, lsgan], optim.d.lr: [1e-4, 2e-4]}
 seeds: [0, 1, 2]
 runs:                              # named presets/configs, each crossed with grid x seeds
-  - {name: dense, preset: seed000-dense}
+  - {name: dense, preset: deng2024-dense}
   - {name: conv, config: my.yaml, overrides: {model.width: 32}}
 eval: {metrics: [fid_domain5k, classes5k], ref: null, num_samples: null}
 published: {source: "...", metric: fid5k, note: "...", values: {dense: 53.7}}
@@ -29,6 +29,7 @@ from typing import Any
 
 import yaml
 
+from ganforge.config.aliases import STUDY_ALIASES, current_name
 from ganforge.errors import ConfigError
 from ganforge.registry import suggest
 
@@ -100,12 +101,16 @@ def load_study(source: str | Path) -> Study:
         except FileNotFoundError:
             raise ConfigError(f"study file '{path}' does not exist") from None
         return parse_study(path.stem, text, folder=path.resolve().parent)
-    if str(source) not in study_names():
+    # An old alias keeps the name it was typed with: the study folder is named after it, so a
+    # sweep started under the old name resumes in its own folder.
+    current = current_name(str(source), STUDY_ALIASES, "study")
+    if current not in study_names():
         names = study_names()
         raise ConfigError(
-            f"unknown study '{source}'{suggest(str(source), names)}; available: {', '.join(names)}"
+            f"unknown study '{source}'{suggest(str(source), [*names, *STUDY_ALIASES])}; "
+            f"available: {', '.join(names)}"
         )
-    text = (resources.files("ganforge.studies") / "configs" / f"{source}.yaml").read_text()
+    text = (resources.files("ganforge.studies") / "configs" / f"{current}.yaml").read_text()
     return parse_study(str(source), text, folder=None)
 
 

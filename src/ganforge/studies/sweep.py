@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from ganforge.config.aliases import PRESET_ALIASES
 from ganforge.errors import GanforgeError
 from ganforge.studies.launchers import LAUNCHERS, Job
 from ganforge.studies.spec import Point, Study, expand
@@ -106,6 +107,8 @@ def _identity(point: Point) -> list[str]:
 
 
 def _check_same_point(point: Point, recorded: list[str] | None) -> None:
+    if recorded:  # a run recorded under a preset's old name is the same run
+        recorded = [PRESET_ALIASES.get(recorded[0], recorded[0]), *recorded[1:]]
     if recorded is not None and recorded != _identity(point):
         raise GanforgeError(
             f"'{point.name}' was started with other settings ({' '.join(recorded)}); delete "

@@ -127,7 +127,7 @@ def metric_columns(runs: list[RunData]) -> list[Column]:
 
 
 def time_to_target(metric: str, value: float) -> Column:
-    """Training seconds until `metric` first reaches `value` (seed 000 chose its family by
+    """Training seconds until `metric` first reaches `value` (Deng 2024 chose its family by
     training time): needs evaluations during training (`eval.every`); blank if never reached."""
     higher = direction(metric) == "higher"
 
