@@ -39,8 +39,7 @@ class LoadedGenerator:
     @property
     def output_shape(self) -> tuple[int, ...]:
         """The shape of one output: a translator's is domain B's."""
-        translated = self.family.translations and self.data_shape_b
-        return self.data_shape_b if translated else self.data_shape
+        return self.family.output_shape(self.data_shape, self.data_shape_b)
 
     def labels(self, start: int, n: int, device: torch.device) -> torch.Tensor | None:
         """Class labels start, start+1, ... cycling through the classes (None if unconditional)."""

@@ -50,8 +50,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
     from ganforge.config import load_config
     from ganforge.data import check_data, load_dataset
-    from ganforge.models import build_networks
-    from ganforge.models.domains import summary_inputs
+    from ganforge.models import build_networks, summary_inputs
     from ganforge.models.summary import summarize
     from ganforge.training import resolve_config
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from typing import Any
 
 from ganforge.cli.images import cmd_export, cmd_interpolate, cmd_mix, cmd_sample, cmd_translate
 from ganforge.cli.listing import cmd_datasets, cmd_families, cmd_presets, cmd_summary
@@ -35,8 +37,37 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--debug", action="store_true", help="show full tracebacks")
     sub = parser.add_subparsers(dest="command", required=True)
+    for add in (_training, _listing, _sampling, _generator_tools, _measuring, add_commands):
+        add(sub)
+    return parser
 
-    p = sub.add_parser("train", help="train a GAN from a preset or YAML config")
+
+GENERATOR = "RUN_DIR|CHECKPOINT|FILE.safetensors"
+
+
+def _command(
+    sub: Any, name: str, help: str, func: Callable, source: str | None = None, out: str = ""
+) -> argparse.ArgumentParser:
+    """A subcommand; with `source`, the trained generator it reads, and with `out` its -o
+    file, --force and --no-ema, which every image command shares."""
+    p = sub.add_parser(name, help=help)
+    p.set_defaults(func=func)
+    if source:
+        p.add_argument("source", metavar=source)
+    if out:
+        p.add_argument("-o", "--output", required=True, help=out)
+        p.add_argument(
+            "--force", action="store_true", help="replace -o that ganforge did not write"
+        )
+    return p
+
+
+def _no_ema(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-ema", action="store_true", help="use the raw generator, not its EMA")
+
+
+def _training(sub: Any) -> None:
+    p = _command(sub, "train", "train a GAN from a preset or YAML config", cmd_train)
     p.add_argument(
         "items",
         nargs="*",
@@ -50,28 +81,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="print the resolved config and stop")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--force", action="store_true", help="write into a non-empty --run-dir")
-    p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("presets", help="list the shipped presets")
-    p.set_defaults(func=cmd_presets)
-    p = sub.add_parser("datasets", help="list the datasets")
-    p.set_defaults(func=cmd_datasets)
-    p = sub.add_parser("families", help="list the model families, or one family's options")
+
+def _listing(sub: Any) -> None:
+    _command(sub, "presets", "list the shipped presets", cmd_presets)
+    _command(sub, "datasets", "list the datasets", cmd_datasets)
+    p = _command(sub, "families", "list the model families, or one family's options", cmd_families)
     p.add_argument("name", nargs="?", help="a family: print its model.g/model.d options")
-    p.set_defaults(func=cmd_families)
-
-    p = sub.add_parser("summary", help="layer table and parameter counts (Keras convention)")
+    p = _command(sub, "summary", "layer table and parameter counts (Keras convention)", cmd_summary)
     p.add_argument("source", metavar="PRESET|CONFIG")
     p.add_argument("overrides", nargs="*", metavar="key=value")
     p.add_argument("--json", action="store_true", help="print only the counts as JSON")
-    p.set_defaults(func=cmd_summary)
 
-    p = sub.add_parser("sample", help="draw samples from a trained generator")
-    p.add_argument("source", metavar="RUN_DIR|CHECKPOINT|FILE.safetensors")
+
+def _sampling(sub: Any) -> None:
+    out = "OUT.png (grid) or OUT.npz (arrays)"
+    p = _command(sub, "sample", "draw samples from a trained generator", cmd_sample, GENERATOR, out)
+    _no_ema(p)
     p.add_argument("-n", type=int, default=64, help="number of samples (default 64)")
-    p.add_argument("-o", "--output", required=True, help="OUT.png (grid) or OUT.npz (arrays)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--no-ema", action="store_true", help="use the raw generator, not its EMA")
     p.add_argument(
         "--truncation", type=float, metavar="PSI", help="truncation trick, 0-1 (0.7 is usual)"
     )
@@ -79,24 +107,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--class-grid", action="store_true", help="K x K grid: row k is class k, same z per column"
     )
-    p.add_argument("--force", action="store_true", help="replace -o that ganforge did not write")
-    p.set_defaults(func=cmd_sample)
-
-    p = sub.add_parser("interpolate", help="a latent walk: an animated GIF or a PNG strip")
-    p.add_argument("source", metavar="RUN_DIR|CHECKPOINT|FILE.safetensors")
-    p.add_argument("-o", "--output", required=True, help="WALK.gif (animation) or WALK.png")
+    walk = "a latent walk: an animated GIF or a PNG strip"
+    out = "WALK.gif (animation) or WALK.png"
+    p = _command(sub, "interpolate", walk, cmd_interpolate, GENERATOR, out)
+    _no_ema(p)
     p.add_argument("--walks", type=int, default=4, help="walks side by side (default 4)")
     p.add_argument("--keyframes", type=int, default=3, help="random latents visited (default 3)")
     p.add_argument("--frames", type=int, default=8, help="steps between two keyframes (default 8)")
     p.add_argument("--truncation", type=float, metavar="PSI", help="style-based: truncate w")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--force", action="store_true", help="replace -o that ganforge did not write")
-    p.add_argument("--no-ema", action="store_true", help="use the raw generator, not its EMA")
-    p.set_defaults(func=cmd_interpolate)
 
-    p = sub.add_parser("mix", help="style-mixing grid of a style-based generator")
-    p.add_argument("source", metavar="RUN_DIR|CHECKPOINT|FILE.safetensors")
-    p.add_argument("-o", "--output", required=True, help="MIX.png")
+
+def _generator_tools(sub: Any) -> None:
+    mix = "style-mixing grid of a style-based generator"
+    p = _command(sub, "mix", mix, cmd_mix, GENERATOR, "MIX.png")
+    _no_ema(p)
     p.add_argument("--rows", type=int, default=4, help="row sources (default 4)")
     p.add_argument("--cols", type=int, default=4, help="column sources (default 4)")
     p.add_argument(
@@ -106,27 +131,19 @@ def build_parser() -> argparse.ArgumentParser:
         "coarse | middle | fine | all | A:B (default coarse)",
     )
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--no-ema", action="store_true", help="use the raw generator, not its EMA")
-    p.add_argument("--force", action="store_true", help="replace -o that ganforge did not write")
-    p.set_defaults(func=cmd_mix)
-
-    p = sub.add_parser("translate", help="translate images with a run of a translating family")
-    p.add_argument("source", metavar="RUN_DIR|CHECKPOINT")
+    translate = "translate images with a run of a translating family"
+    out = "OUT.npz (arrays) or OUT.png (pairs)"
+    p = _command(sub, "translate", translate, cmd_translate, "RUN_DIR|CHECKPOINT", out)
     p.add_argument("input", metavar="INPUT", help="an .npz file, a folder or one image")
-    p.add_argument("-o", "--output", required=True, help="OUT.npz (arrays) or OUT.png (pairs)")
     p.add_argument("--direction", choices=("a2b", "b2a"), default="a2b")
-    p.add_argument("--force", action="store_true", help="replace -o that ganforge did not write")
-    p.set_defaults(func=cmd_translate)
-
-    p = sub.add_parser("export", help="write the generator as .safetensors with its config")
-    p.add_argument("source", metavar="RUN_DIR|CHECKPOINT")
-    p.add_argument("-o", "--output", required=True, help="OUT.safetensors")
+    export = "write the generator as .safetensors with its config"
+    p = _command(sub, "export", export, cmd_export, "RUN_DIR|CHECKPOINT", "OUT.safetensors")
     p.add_argument("--no-ema", action="store_true", help="export the raw generator, not its EMA")
-    p.add_argument("--force", action="store_true", help="replace -o that ganforge did not write")
-    p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("eval", help="FID/IS/KID and domain metrics of a trained generator")
-    p.add_argument("source", metavar="RUN_DIR|CHECKPOINT|FILE.safetensors")
+
+def _measuring(sub: Any) -> None:
+    measure = "FID/IS/KID and domain metrics of a trained generator"
+    p = _command(sub, "eval", measure, cmd_eval, GENERATOR)
     p.add_argument("--metrics", default="fid10k", help="comma-separated, e.g. fid10k,is10k,kid10k")
     p.add_argument(
         "--ref",
@@ -135,12 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=int, default=0, help="latent seed of the generated samples")
     _metric_options(p)
-    p.set_defaults(func=cmd_eval)
-
-    p = sub.add_parser("fid", help="FID between two image sets")
+    p = _command(sub, "fid", "FID between two image sets", cmd_fid)
     p.add_argument("a", metavar="A", help="folder, .npz file or DATASET[:SPLIT]")
     p.add_argument("b", metavar="B", help="folder, .npz file or DATASET[:SPLIT]")
     _metric_options(p)
-    p.set_defaults(func=cmd_fid)
-    add_commands(sub)
-    return parser

@@ -126,7 +126,7 @@ def pixel_agreement(expected: torch.Tensor, got: torch.Tensor) -> float:
 
 @metric("preservation", extractor="domain", higher_is_better=True)
 def preservation(x: Inputs) -> dict[str, float]:
-    """Label preservation: domain B's classifier finds the source label in translations"""
+    """Label preservation: domain B's classifier finds the source label in translated images"""
     predicted = x.features().logits.argmax(1).cpu()
     source = x.requested_labels().cpu()
     return {"": (predicted == source.long()).float().mean().item()}

@@ -26,7 +26,7 @@ from ganforge.models import (
     resnet,
     stylegan,
 )
-from ganforge.models.domains import check_domains
+from ganforge.models.domains import check_domains, summary_inputs
 from ganforge.models.family import (
     FAMILIES,
     DomainClassifiers,
@@ -242,4 +242,5 @@ __all__ = [
     "check_domains",
     "family_options",
     "sample_latent",
+    "summary_inputs",
 ]

@@ -92,6 +92,37 @@ def _image_shape(data_shape: tuple[int, ...]) -> tuple[int, int]:
     return data_shape[0], data_shape[1]
 
 
+def projection(
+    z_dim: int, c0: int, start: int, norm_kind: str, options: GeneratorOptions
+) -> list[nn.Module]:
+    """z -> (c0, start, start): a linear layer, then the norm and activation in the order the
+    options ask (on the flat vector, as TensorFlow's DCGAN tutorial, or per channel)."""
+    act = dict(
+        act=options.activation,
+        alpha=options.alpha,
+        norm_after_activation=options.norm_after_activation,
+        keras_momentum=options.bn_momentum,
+    )
+    layers: list[nn.Module] = [nn.Linear(z_dim, c0 * start * start, bias=options.bias)]
+    if norm_kind == "feature":  # batch norm on the flat vector (TensorFlow DCGAN tutorial)
+        layers += norm_act(c0 * start * start, 1, use_norm=True, **act)
+        layers.append(nn.Unflatten(1, (c0, start, start)))
+    elif options.norm_after_activation or norm_kind == "none":
+        layers += [
+            activation(options.activation, options.alpha),
+            nn.Unflatten(1, (c0, start, start)),
+        ]
+        if norm_kind == "channel":
+            layers.append(batch_norm(c0, options.bn_momentum, 2))
+    else:
+        layers += [
+            nn.Unflatten(1, (c0, start, start)),
+            batch_norm(c0, options.bn_momentum, 2),
+            activation(options.activation, options.alpha),
+        ]
+    return layers
+
+
 class Generator(nn.Module):
     def __init__(
         self,
@@ -122,31 +153,8 @@ class Generator(nn.Module):
         start = resolution // upscale
         c0 = options.project_channels or hidden[0]
         norm_kind = options.project_norm or ("channel" if options.batch_norm else "none")
-        act = dict(
-            act=options.activation,
-            alpha=options.alpha,
-            norm_after_activation=options.norm_after_activation,
-            keras_momentum=options.bn_momentum,
-        )
-
         z_dim = latent_dim + self.num_classes
-        layers: list[nn.Module] = [nn.Linear(z_dim, c0 * start * start, bias=options.bias)]
-        if norm_kind == "feature":  # batch norm on the flat vector (TensorFlow DCGAN tutorial)
-            layers += norm_act(c0 * start * start, 1, use_norm=True, **act)
-            layers.append(nn.Unflatten(1, (c0, start, start)))
-        elif options.norm_after_activation or norm_kind == "none":
-            layers += [
-                activation(options.activation, options.alpha),
-                nn.Unflatten(1, (c0, start, start)),
-            ]
-            if norm_kind == "channel":
-                layers.append(batch_norm(c0, options.bn_momentum, 2))
-        else:
-            layers += [
-                nn.Unflatten(1, (c0, start, start)),
-                batch_norm(c0, options.bn_momentum, 2),
-                activation(options.activation, options.alpha),
-            ]
+        layers = projection(z_dim, c0, start, norm_kind, options)
         prev = c0
         for out_ch, stride in zip(hidden, strides, strict=True):
             layers += upconv(

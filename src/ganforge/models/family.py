@@ -159,6 +159,12 @@ class Family:
         """Whether G maps latents (truncation, walks), rather than translating images."""
         return not self.translations
 
+    def output_shape(
+        self, shape: tuple[int, ...], shape_b: tuple[int, ...] | None
+    ) -> tuple[int, ...]:
+        """The shape of one of G's outputs: a translator's is domain B's."""
+        return shape_b if self.translations and shape_b else shape
+
     def output_data(self, config: Config) -> DataConfig:
         """The DataConfig that G's outputs are compared with: domain B for a translator."""
         return config.data_b if self.translations else config.data
