@@ -1,7 +1,10 @@
+import pytest
 import torch
 from torch import nn
 from torch.testing import assert_close
 
+from ganforge.errors import ConfigError
+from ganforge.models import FAMILIES, build_task
 from ganforge.regularizers import clip_weights, gradient_penalty, r1_penalty
 
 
@@ -46,3 +49,72 @@ def test_clip_weights_clamps_every_parameter():
         net.weight.mul_(100)
     clip_weights(net, 0.01)
     assert max(p.abs().max().item() for p in net.parameters()) <= 0.01
+
+
+class SquareCritic(nn.Module):
+    """D(x) = sum x^2, whose input gradient 2x differs between real and fake batches."""
+
+    def forward(self, x, y=None):
+        return x.flatten(1).pow(2).sum(1)
+
+
+def objective(*overrides):
+    from conftest import tiny_config
+    from ganforge.models.adversarial import Objective
+
+    return Objective.from_config(tiny_config("loss.name=wasserstein", *overrides))
+
+
+def test_r2_is_the_r1_penalty_on_generated_samples():
+    real, fake = torch.ones(4, 2), torch.full((4, 2), 3.0)
+    penalty = objective("loss.r2_gamma=2.0").penalty(SquareCritic(), real, fake, None, None)
+    assert_close(penalty, r1_penalty(SquareCritic(), fake, 2.0))  # 0.5 * 2 * |6, 6|^2 = 72
+    assert_close(penalty, torch.tensor(72.0))
+
+
+def test_the_objective_sums_every_active_penalty_from_the_registry():
+    real, fake = torch.randn(6, 2), torch.randn(6, 2)
+    both = objective("loss.gp_weight=10", "loss.r1_gamma=3", "loss.r2_gamma=0.5")
+    assert [name for name, _, _ in both.penalties] == ["gp", "r1", "r2"]
+    value = both.penalty(SquareCritic(), real, fake, None, torch.Generator().manual_seed(1))
+    gp = gradient_penalty(SquareCritic(), real, fake, 10.0, None, torch.Generator().manual_seed(1))
+    r1 = r1_penalty(SquareCritic(), real, 3.0)
+    r2 = r1_penalty(SquareCritic(), fake, 0.5)
+    assert_close(value, gp + r1 + r2)
+    lazy = both.penalty(SquareCritic(), real, fake, None, torch.Generator().manual_seed(1), 4.0)
+    assert_close(lazy, 4.0 * (gp + r1 + r2))  # lazy regularisation scales every weight
+
+
+def test_no_penalty_and_clipping_as_a_weight_rule():
+    plain = objective("loss.clip_value=0.01")
+    assert plain.penalties == () and plain.penalty(SquareCritic(), None, None, None, None) is None
+    net = nn.Linear(3, 3)
+    nn.init.constant_(net.weight, 5.0)
+    plain.after_step(net)()
+    assert net.weight.max().item() == pytest.approx(0.01)
+
+
+def test_r2_trains_and_logs_its_penalty_lazily(tmp_path):
+    from conftest import tiny_trainer
+
+    trainer = tiny_trainer(tmp_path, "loss.r2_gamma=1.0", "loss.reg_every=2")
+    assert [p.name for p in trainer.task.phases] == ["D", "D_reg", "G"]
+    assert trainer.task.twice_differentiated == ("discriminator",)
+    trainer.train(progress=False)
+    rows = [r for r in trainer.run.read_metrics() if "d_penalty" in r]
+    assert rows and all(r["d_penalty"] > 0 for r in rows)
+
+
+@pytest.mark.parametrize("family", FAMILIES.names())
+def test_every_family_applies_a_penalty_or_refuses_it(family):
+    """loss.r1_gamma is never silently ignored: D is penalised, or the build step says no."""
+    from conftest import resolved
+
+    two = ["data_b.derive=invert"] if FAMILIES.get(family).domains == 2 else []
+    try:
+        config = resolved(f"model.name={family}", "loss.r1_gamma=1.0", *two)
+    except ConfigError as err:
+        assert f"the {family} family takes no discriminator regulariser" in str(err)
+        assert "loss.r1_gamma" in str(err)
+        return
+    assert "discriminator" in build_task(config, (1, 32, 32)).twice_differentiated

@@ -18,6 +18,7 @@ import torch
 from torch import Tensor, nn
 
 from ganforge.config import Config
+from ganforge.errors import ConfigError
 from ganforge.registry import Registry
 
 
@@ -54,6 +55,16 @@ def active(
             if weight:
                 out.append((name, entry, float(weight)))
     return out
+
+
+def refuse_all(config: Config, family: str) -> None:
+    """For a family whose phases take no regulariser: refuse one that is set, rather than
+    train without it and let the user believe it was applied."""
+    on = [e.option for _, e, _ in active(config) + active(config, after_step=True)]
+    if on:
+        raise ConfigError(
+            f"the {family} family takes no discriminator regulariser; drop {', '.join(on)}"
+        )
 
 
 def _input_gradients(discriminator: nn.Module, x: Tensor, y: Tensor | None) -> Tensor:

@@ -1,4 +1,4 @@
-"""Failure alarms raised while training: the failures seed 001 only found by looking afterwards.
+"""Failure alarms raised while training: the failures Akel 2022 only found by looking afterwards.
 
 * ``discriminator_wins``: D classifies (almost) every batch correctly, its loss has collapsed
   towards zero and the generator loss keeps growing: non-convergence with vanishing generator

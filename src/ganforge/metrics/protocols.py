@@ -1,7 +1,7 @@
 """What a metric is: one registered function, the sizes it is offered at, and what it needs.
 
 Metric names state the protocol: `fid10k` is FID on 10,000 generated samples against 10,000
-reference images (or all of a smaller reference set), `fid5k` is seed 001's protocol. A metric
+reference images (or all of a smaller reference set), `fid5k` is Akel 2022's protocol. A metric
 kind registers once with `@metric(...)` and is offered under one name per size. What it needs
 from the data is checked from the `DataConfig` alone, so a run that cannot give it is refused
 before any data loads.

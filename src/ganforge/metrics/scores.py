@@ -25,7 +25,7 @@ def statistics(features: Tensor) -> dict[str, np.ndarray]:
 
 
 def frechet_distance(stats_1: dict[str, np.ndarray], stats_2: dict[str, np.ndarray]) -> float:
-    """||mu1 - mu2||^2 + Tr(S1 + S2 - 2 (S1 S2)^(1/2)) (Heusel et al. 2017; seed 000 eq. 3.24)."""
+    """||mu1 - mu2||^2 + Tr(S1 + S2 - 2 (S1 S2)^(1/2)) (Heusel et al. 2017; Deng 2024 eq. 3.24)."""
     from torch_fidelity.metric_fid import fid_statistics_to_metric
 
     return fid_statistics_to_metric(stats_1, stats_2, verbose=False)["frechet_inception_distance"]

@@ -100,10 +100,10 @@ FAMILIES.add(
         dcgan, "strided convolutions and batch norm (DCGAN, Keras 'DCGAN'/'WGAN', cDCGAN)"
     ),
 )
-FAMILIES.add(  # seed 001 exp 9 pairs the dense generator with the convolutional discriminator
+FAMILIES.add(  # Akel 2022 exp 9 pairs the dense generator with the convolutional discriminator
     "mlp_dcgan",
     single_pair_family(
-        mlp, "mlp's dense generator + dcgan's conv discriminator (seed 001 exp 9)", dcgan
+        mlp, "mlp's dense generator + dcgan's conv discriminator (Akel 2022 exp 9)", dcgan
     ),
 )
 FAMILIES.add(

@@ -68,7 +68,7 @@ class Objective:
     def targets(
         self, n: int, device: torch.device, generator: torch.Generator
     ) -> tuple[Tensor | float, Tensor | float]:
-        """Real and fake targets with one-sided smoothing and random flips (seed 003 sec. 6.2)."""
+        """Real and fake targets with one-sided smoothing and random flips (Ngô 2023 sec. 6.2)."""
         real: Tensor | float = 1.0 - self.label_smoothing
         fake: Tensor | float = 0.0
         if self.label_noise:
@@ -143,7 +143,7 @@ def discriminate(
         both_y = None if y is None else torch.cat([y, y])
         raw_real, raw_fake = D(torch.cat([real, fake]), both_y).chunk(2)
         return raw_real, raw_fake
-    return D(real, y), D(fake, y)  # separate passes per batch (seed 001 sec. 3.2.7)
+    return D(real, y), D(fake, y)  # separate passes per batch (Akel 2022 sec. 3.2.7)
 
 
 def d_logs(

@@ -25,6 +25,7 @@ from ganforge.models.adversarial import Objective, augmenter
 from ganforge.models.adversarial import check as adversarial_check
 from ganforge.models.family import NetworkSpec, Phase, Sources, Task
 from ganforge.models.layers import Dropout, initialize
+from ganforge.regularizers import refuse_all
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,7 @@ def build(
 
 def check(config: Config) -> None:
     adversarial_check(config)
+    refuse_all(config, "cogan")
 
 
 def task(

@@ -28,6 +28,7 @@ from ganforge.errors import ConfigError
 from ganforge.losses import LOSSES
 from ganforge.models.family import NetworkSpec, Phase, Sources, Task
 from ganforge.models.layers import initialize
+from ganforge.regularizers import refuse_all
 
 
 @dataclass(frozen=True)
@@ -174,6 +175,7 @@ def build(
 def check(config: Config) -> None:
     if config.model.conditional != "none":
         raise ConfigError("cyclegan is unconditional; set model.conditional=none")
+    refuse_all(config, "cyclegan")
 
 
 def cycle_loss(G: nn.Module, F_: nn.Module, a: Tensor, b: Tensor) -> tuple[Tensor, Tensor, Tensor]:

@@ -1,4 +1,4 @@
-"""Convolutional GAN (Radford et al. 2016) with the knobs varied in seed 001 tables 4.4-4.5.
+"""Convolutional GAN (Radford et al. 2016) with the knobs varied in Akel 2022 tables 4.4-4.5.
 
 Generator: latent -> dense projection to (C0, R0, R0) -> upsampling conv blocks -> output conv.
 Discriminator: strided conv blocks -> flatten -> dense score. Depth follows the resolution unless

@@ -31,6 +31,7 @@ from ganforge.errors import ConfigError
 from ganforge.models.classifier import FEATURES, digit_layers
 from ganforge.models.family import DomainClassifiers, NetworkSpec, Phase, Sources, Task
 from ganforge.models.layers import initialize
+from ganforge.regularizers import refuse_all
 
 LUMA = (0.299, 0.587, 0.114)
 
@@ -161,6 +162,7 @@ def build(
 def check(config: Config) -> None:
     if config.model.conditional != "none":
         raise ConfigError("dtn is unconditional; set model.conditional=none")
+    refuse_all(config, "dtn")
 
 
 def total_variation(x: Tensor) -> Tensor:

@@ -81,7 +81,7 @@ class Dropout(nn.Dropout):
     """nn.Dropout whose CPU mask is `rand < keep` rather than `bernoulli_`.
 
     On CPU `bernoulli_` draws its numbers one at a time (pytorch/pytorch#138199): it was a fifth
-    of a training step of the seed000-conv GAN here, four times the cost of `torch.rand` for the
+    of a training step of the deng2024-conv GAN here, four times the cost of `torch.rand` for the
     same mask. `rand < keep` has the same Bernoulli(keep) distribution, drawn from the same global
     generator, and is inductor's own CPU decomposition of bernoulli (pytorch/pytorch#97002). The
     random stream differs from nn.Dropout's, so runs are reproducible against themselves, not

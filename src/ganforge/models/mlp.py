@@ -1,7 +1,7 @@
 """Dense (fully connected) GAN: the original Goodfellow et al. networks and the Keras 'GAN'.
 
 Works for images (flattened) and for 2-D toy points. Default widths give the Keras reference
-networks of seed 000 fig. 4.1a/4.2a and seed 001 figs. 4.4-4.5 (G 256-512-1024, D 512-256).
+networks of Deng 2024 fig. 4.1a/4.2a and Akel 2022 figs. 4.4-4.5 (G 256-512-1024, D 512-256).
 Conditional: one-hot labels are concatenated to z (every scheme) and, with `concat`, to the
 flattened input, as in Mirza & Osindero (2014); `projection` and `acgan` put their label head
 on D's last hidden layer (`models.conditional`).
