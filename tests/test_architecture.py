@@ -17,6 +17,7 @@ from ganforge.cli import main
 from ganforge.errors import ConfigError
 from ganforge.models import FAMILIES, build_networks, build_task
 from ganforge.sampling import load_generator
+from ganforge.training.steps import run_phase
 
 
 def test_imports_go_one_way():
@@ -204,7 +205,7 @@ def test_the_generator_phase_leaves_the_discriminator_untouched(tmp_path):
     trainer = tiny_trainer(tmp_path)
     D = trainer.task.networks["discriminator"]
     before = [p.detach().clone() for p in D.parameters()]
-    trainer._run_phase(trainer.task.phases[-1])  # G
+    run_phase(trainer.parts, trainer.task.phases[-1])  # G
     assert all(torch.equal(a, b) for a, b in zip(before, D.parameters(), strict=True))
     assert all(p.grad is None for p in D.parameters())
 

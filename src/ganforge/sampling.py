@@ -65,23 +65,11 @@ class LoadedGenerator:
         batch_size: int = 500,
         device: torch.device | str = "cpu",
         label: int | None = None,
-    ) -> Iterator[torch.Tensor]:
+    ) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
         """n samples in the data's range, in batches, fed as the family samples its generator:
         latents from one seeded stream, all of class `label` if given, else classes 0, 1, ...
-        in turn; a translator translates domain A's first n images."""
-        for images, _ in self.labelled_batches(n, seed, batch_size, device, label):
-            yield images
-
-    @torch.no_grad()
-    def labelled_batches(
-        self,
-        n: int,
-        seed: int = 0,
-        batch_size: int = 500,
-        device: torch.device | str = "cpu",
-        label: int | None = None,
-    ) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
-        """`batches`, each with the labels its outputs should carry (None if unknown)."""
+        in turn; a translator translates domain A's first n images. Each batch comes with the
+        labels its outputs should carry (None if unknown)."""
         if label is not None:
             self.check_class(label)
         device = torch.device(device)
@@ -100,7 +88,7 @@ class LoadedGenerator:
         device: torch.device | str = "cpu",
         label: int | None = None,
     ) -> torch.Tensor:
-        return torch.cat([b.cpu() for b in self.batches(n, seed, batch_size, device, label)])
+        return torch.cat([b.cpu() for b, _ in self.batches(n, seed, batch_size, device, label)])
 
     @torch.no_grad()
     def class_grid(self, seed: int = 0, device: torch.device | str = "cpu") -> torch.Tensor:
@@ -123,7 +111,8 @@ class LoadedGenerator:
         self, n: int, seed: int = 0, batch_size: int = 500, device: torch.device | str = "cpu"
     ) -> torch.Tensor:
         """uint8 (N, C, H, W), quantised batch by batch so 50k samples fit in memory."""
-        return torch.cat([to_pixels(b).cpu() for b in self.batches(n, seed, batch_size, device)])
+        batches = self.batches(n, seed, batch_size, device)
+        return torch.cat([to_pixels(b).cpu() for b, _ in batches])
 
     def sample_for_metrics(
         self, n: int, seed: int = 0, batch_size: int = 500, device: torch.device | str = "cpu"
@@ -131,7 +120,7 @@ class LoadedGenerator:
         """(outputs, the labels they should carry): uint8 images quantised batch by batch, or
         float points; what `ganforge eval` scores."""
         outputs, labels = [], []
-        for batch, expected in self.labelled_batches(n, seed, batch_size, device):
+        for batch, expected in self.batches(n, seed, batch_size, device):
             outputs.append((to_pixels(batch) if batch.dim() == 4 else batch).cpu())
             labels.append(expected)
         known = all(y is not None for y in labels)
