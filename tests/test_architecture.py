@@ -76,6 +76,14 @@ def test_families_cli_lists_a_familys_options(capsys):
     assert main(["families", "dcgan"]) == 0
     out = capsys.readouterr().out
     assert "model.g.upsample = 'transposed'" in out and "model.d.norm_first_block" in out
+    assert "commands: train, sample, eval, export, interpolate\n" in out
+
+
+def test_families_cli_says_what_a_translator_and_a_style_generator_can_do(capsys):
+    assert main(["families", "dtn"]) == 0
+    assert "commands: train, sample, eval, export, translate (a2b)\n" in capsys.readouterr().out
+    assert main(["families", "stylegan"]) == 0
+    assert "interpolate, mix\n" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(

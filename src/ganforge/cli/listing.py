@@ -39,6 +39,7 @@ def cmd_families(args: argparse.Namespace) -> int:
     family = FAMILIES.get(args.name)
     print(f"{args.name}: {family.description}")
     print(f"model.conditional: {' | '.join(family.conditionings)}")
+    print(f"commands: {', '.join(family.commands())}")
     for net, cls in (("g", family.generator_options), ("d", family.discriminator_options)):
         for f in dataclasses.fields(cls):
             print(f"model.{net}.{f.name} = {f.default!r}")

@@ -169,6 +169,14 @@ class Family:
         """The DataConfig that G's outputs are compared with: domain B for a translator."""
         return config.data_b if self.translations else config.data
 
+    def commands(self) -> list[str]:
+        """What a user can do with a trained run of this family, for `ganforge families`."""
+        out = ["train", "sample", "eval", "export"]
+        out += ["interpolate"] if self.latent_space else []
+        out += [f"translate ({', '.join(self.translations)})"] if self.translations else []
+        out += ["mix"] if self.style_mixing else []
+        return out
+
     def require_latent_space(self, name: str, command: str) -> None:
         """Refuse, in one sentence, a latent-space command on a translating family."""
         if not self.latent_space:
