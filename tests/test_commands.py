@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from conftest import TINY, TINY_NETS, run_cli
@@ -85,6 +86,10 @@ def grid_size(rows: int, cols: int, image: tuple[int, ...]) -> tuple[int, int]:
     return cols * (w * scale + 2) + 2, rows * (h * scale + 2) + 2
 
 
+def pixels(path: Path) -> np.ndarray:
+    return np.asarray(Image.open(path))
+
+
 def ok(*argv: str) -> str:
     code, out, err = run_cli(*argv)
     assert code == 0, f"ganforge {' '.join(argv)} exited {code}: {err}"
@@ -116,6 +121,14 @@ def test_every_command_on_every_family(name, tmp_path):
     after = [r["step"] for r in RunDir(run).read_metrics()]
     assert after[: len(before)] == before and after[-1] == 3, after
     assert after == sorted(set(after)), after
+    # ... and land where 3 steps in one go do: every network of every family is in the state
+    straight = tmp_path / "straight"
+    ok("train", *tiny_overrides(name), "train.steps=3", "--run-dir", str(straight), "--no-progress")
+    resumed, whole = (torch.load(d / "checkpoints" / "step_0000003.pt") for d in (run, straight))
+    assert resumed["networks"].keys() == whole["networks"].keys()
+    for net, state in whole["networks"].items():
+        for key, value in state.items():
+            assert torch.equal(resumed["networks"][net][key], value), f"{net}.{key}"
 
     # sample: the right shape; the export samples the same pixels for the same seed
     drawn = tmp_path / "run.npz"
@@ -135,6 +148,20 @@ def test_every_command_on_every_family(name, tmp_path):
     out = ok("eval", str(run), "--metrics", metric, "--num-samples", "32", "--device", "cpu")
     value = json.loads(out)[metric]
     assert math.isfinite(value), out
+    out = ok("eval", str(exported), "--metrics", metric, "--num-samples", "32", "--device", "cpu")
+    assert json.loads(out)[metric] == pytest.approx(value), "the export scores otherwise"
+
+    # --class: the families here train unconditionally (the conditioned runs are below)
+    message = refused("sample", str(run), "-o", str(tmp_path / "k.npz"), "--class", "1")
+    assert "unconditional" in message
+
+    # --truncation: a latent family's samples; a translator has no latent space to truncate
+    argv = ["sample", str(run), "-n", str(N), "-o", str(tmp_path / "psi.npz"), "--truncation"]
+    if family.latent_space:
+        ok(*argv, "0.5")
+        assert samples(tmp_path / "psi.npz").shape == got.shape
+    else:
+        assert "ganforge translate" in refused(*argv, "0.5")
 
     # translate: each direction of a translator; refused in one sentence by the others
     if family.translations:
@@ -163,6 +190,8 @@ def test_every_command_on_every_family(name, tmp_path):
     argv += ["--frames", "2"]
     if family.latent_space:
         ok(*argv)
+        ok(argv[0], str(exported), *argv[2:3], str(tmp_path / "walk-export.png"), *argv[4:])
+        assert np.array_equal(pixels(walk), pixels(tmp_path / "walk-export.png"))
         # a row per walk, (keyframes - 1) * frames + 1 columns
         assert Image.open(walk).size == grid_size(2, 3, got.shape[1:])
         ok(*argv[:2], "-o", str(tmp_path / "walk.gif"), *argv[4:])
@@ -176,8 +205,61 @@ def test_every_command_on_every_family(name, tmp_path):
     argv = ["mix", str(run), "-o", str(mixed), "--rows", "2", "--cols", "3"]
     if family.style_mixing:
         ok(*argv)
+        ok(argv[0], str(exported), *argv[2:3], str(tmp_path / "mix-export.png"), *argv[4:])
+        assert np.array_equal(pixels(mixed), pixels(tmp_path / "mix-export.png"))
         # the column sources on top, the row sources on the left
         assert Image.open(mixed).size == grid_size(3, 4, got.shape[1:])
     else:
         assert "style mixing needs a style-based generator" in refused(*argv)
         assert not mixed.exists()
+
+
+CONDITIONED = [
+    pytest.param(name, scheme, id=f"{name}-{scheme}")
+    for name in FAMILIES.names()
+    for scheme in FAMILIES.get(name).conditionings
+    if scheme != "none"
+]
+
+
+@pytest.mark.parametrize("name, scheme", CONDITIONED)
+def test_the_class_commands_on_every_conditioned_family(name, scheme, tmp_path):
+    """Each conditioning a family registers: `sample --class` and `--class-grid` of the run
+    and of its export agree, `eval` scores the requested classes, the latent tools run."""
+    family = FAMILIES.get(name)
+    run, exported = tmp_path / "run", tmp_path / "g.safetensors"
+    overrides = [*tiny_overrides(name), f"model.conditional={scheme}"]
+    ok("train", *overrides, "--run-dir", str(run), "--no-progress")
+    ok("export", str(run), "-o", str(exported))
+    classes = 10  # the digits
+    for source, out in ((run, "run"), (exported, "export")):
+        ok("sample", str(source), "-n", str(N), "-o", str(tmp_path / f"{out}.npz"), "--class", "3")
+        ok("sample", str(source), "-o", str(tmp_path / f"{out}-grid.npz"), "--class-grid")
+    got = samples(tmp_path / "run.npz")
+    assert got.shape == (N, *output_shape(family, run))
+    assert np.array_equal(samples(tmp_path / "export.npz"), got)
+    grid = samples(tmp_path / "run-grid.npz")
+    assert grid.shape == (classes * classes, *got.shape[1:])
+    assert np.array_equal(samples(tmp_path / "export-grid.npz"), grid)
+    message = refused("sample", str(run), "-o", str(tmp_path / "k.npz"), "--class", "10")
+    assert "out of range" in message and "0 to 9" in message
+
+    out = ok("eval", str(run), "--metrics", "accuracy1k", "--num-samples", "20", "--device", "cpu")
+    assert 0 <= json.loads(out)["accuracy1k"] <= 1
+    walk = tmp_path / "walk.png"
+    ok(
+        "interpolate",
+        str(run),
+        "-o",
+        str(walk),
+        "--walks",
+        "2",
+        "--keyframes",
+        "2",
+        "--frames",
+        "1",
+    )
+    assert Image.open(walk).size == grid_size(2, 2, got.shape[1:])
+    if family.style_mixing:
+        ok("mix", str(run), "-o", str(tmp_path / "mix.png"), "--rows", "1", "--cols", "2")
+        assert Image.open(tmp_path / "mix.png").size == grid_size(2, 3, got.shape[1:])
