@@ -9,6 +9,7 @@ options go in conftest's TINY_NETS.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -165,6 +166,10 @@ def test_every_command_on_every_family(name, tmp_path):
 
     # translate: each direction of a translator; refused in one sentence by the others
     if family.translations:
+        # `sample` translates domain A's first images: never fewer than asked for, silently
+        available = len(load_dataset(dataclasses.replace(data_of(run), limit=None)))
+        too_many = ["-n", str(available + 1), "-o", str(tmp_path / "many.npz")]
+        assert f"domain A has {available}" in refused("sample", str(run), *too_many)
         a_images = first_images(data_of(run), N, tmp_path / "a.npz")
         ok("translate", str(run), str(a_images), "-o", str(tmp_path / "t.npz"))
         # `sample` of a translator is the translation of domain A's first images (to a pixel
