@@ -149,6 +149,9 @@ def test_every_command_on_every_family(name, tmp_path):
     out = ok("eval", str(run), "--metrics", metric, "--num-samples", "32", "--device", "cpu")
     value = json.loads(out)[metric]
     assert math.isfinite(value), out
+    if not family.paired:  # the pair metric of a generator that draws no pairs: refused
+        argv = ["eval", str(run), "--metrics", "agreement1k", "--num-samples", "8"]
+        assert "the agreement metric needs" in refused(*argv, "--device", "cpu")
     out = ok("eval", str(exported), "--metrics", metric, "--num-samples", "32", "--device", "cpu")
     assert json.loads(out)[metric] == pytest.approx(value), "the export scores otherwise"
 
