@@ -50,7 +50,8 @@ def tiny_overrides(name: str) -> list[str]:
 
 def eval_metric(family: Family) -> str:
     """A metric the family supports that runs offline: pixel agreement of a coupled pair's
-    halves, else FID in the (cached, tiny) domain classifier's space of the output domain."""
+    halves, else FID in the feature space of the output domain's classifier (trained once per
+    session into the test cache)."""
     return "agreement1k" if family.paired else "fid_domain1k"
 
 
