@@ -43,6 +43,10 @@ TINY_NETS = {
     "mlp_dcgan": ["model.g.hidden=[16]", "model.d.hidden=[8,8]"],
     "resnet": ["model.g.channels=8", "model.d.channels=8"],
     "stylegan": ["model.g.mapping_layers=2"],
+    # two-domain families: their widths follow model.width; these add what else keeps them tiny
+    "cogan": [],
+    "cyclegan": ["model.g.blocks=1", "model.d.pool_size=4"],
+    "dtn": [],
 }
 
 

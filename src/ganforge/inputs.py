@@ -14,6 +14,7 @@ from torch import Tensor
 
 from ganforge.config import Config
 from ganforge.data import ArrayDataset, load_dataset, to_model_range
+from ganforge.errors import GanforgeError
 from ganforge.models import FAMILIES, GeneratorInputs
 from ganforge.models.latent import sample_latent
 
@@ -51,6 +52,12 @@ class SeededInputs:
             limited = dataclasses.replace(self.config.data, limit=self.count or start + n)
             self._dataset = load_dataset(limited)
         data = self._dataset
+        if start + n > len(data):  # never fewer outputs than asked for, silently
+            raise GanforgeError(
+                f"a translator translates domain A's first images and domain A has {len(data)}, "
+                f"fewer than the {start + n} asked for; lower -n, --num-samples or "
+                "eval.num_samples"
+            )
         images = to_model_range(data.data[start : start + n]).to(self.device)
         labels = None if data.labels is None else data.labels[start : start + n]
         return images, labels

@@ -248,6 +248,12 @@ def _load_safetensors(path: Path) -> LoadedGenerator:
     shape_b = tuple(shape_b) if shape_b else None
     classes = int(meta.get("num_classes", 0))
     generator = build_generator(config, shape, classes, shape_b)
-    generator.load_state_dict(tensors)
+    try:
+        generator.load_state_dict(tensors)
+    except RuntimeError as err:
+        first = str(err).strip().splitlines()[0]
+        raise CheckpointError(
+            f"the generator in '{path}' does not fit the networks its config describes ({first})"
+        ) from None
     step = int(meta.get("step", 0))
     return LoadedGenerator(generator.eval(), config, shape, step, classes, shape_b)

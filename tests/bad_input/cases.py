@@ -68,6 +68,23 @@ def safetensors(name: str):
     return write
 
 
+def export_without_a_tensor(name: str):
+    """`ganforge export` of the run, then one generator tensor dropped from the file."""
+
+    def write(where: Path) -> None:
+        from safetensors import safe_open
+        from safetensors.torch import save_file
+
+        code, _, err = run_cli("export", str(where / "run"), "-o", str(where / name))
+        assert code == 0, err
+        with safe_open(str(where / name), framework="pt") as f:
+            meta, tensors = f.metadata(), {k: f.get_tensor(k) for k in f.keys()}
+        tensors.pop(sorted(tensors)[-1])
+        save_file(tensors, str(where / name), metadata=meta)
+
+    return write
+
+
 # ---------------------------------------------------------------- one case
 
 

@@ -7,7 +7,16 @@ import shutil
 import numpy as np
 import pytest
 
-from bad_input.cases import IMAGES, Case, case, check_case, folder, npz, text
+from bad_input.cases import (
+    IMAGES,
+    Case,
+    case,
+    check_case,
+    export_without_a_tensor,
+    folder,
+    npz,
+    text,
+)
 from conftest import run_cli, train_argv
 
 CASES = [
@@ -54,6 +63,13 @@ CASES = [
         id="sample-over-other-kind",
     ),
     case(["sample", "nowhere", "-o", "g.png"], 2, "does not exist", id="sample-missing-source"),
+    case(
+        ["sample", "g.safetensors", "-o", "g.png"],
+        2,
+        "does not fit the networks its config describes",
+        export_without_a_tensor("g.safetensors"),
+        id="sample-export-missing-a-tensor",
+    ),
     case(
         ["interpolate", "run", "-o", "run/samples/walk.gif"],
         2,

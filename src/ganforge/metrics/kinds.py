@@ -114,6 +114,11 @@ def agreement(x: Inputs) -> dict[str, float]:
             f"(data_b.derive=invert or edges); this run's data_b.derive is {derive}"
         )
     pairs = x.pixels()  # (N, C, H, 2W): A | B, as a coupled generator draws them
+    if pairs.shape[-1] != 2 * pairs.shape[-2]:  # square images: one domain's, not a pair
+        raise GanforgeError(
+            f"the agreement metric needs {PAIRS.text}; these samples are "
+            f"{'x'.join(map(str, pairs.shape[1:]))} images of one domain"
+        )
     a, b = pairs.chunk(2, dim=-1)
     return {"": pixel_agreement(transform(a), b)}
 
