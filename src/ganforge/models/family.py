@@ -162,7 +162,10 @@ class Family:
     def output_shape(
         self, shape: tuple[int, ...], shape_b: tuple[int, ...] | None
     ) -> tuple[int, ...]:
-        """The shape of one of G's outputs: a translator's is domain B's."""
+        """The shape of one of G's outputs: a translator's is domain B's, a pair is twice as
+        wide as one image."""
+        if self.paired:
+            return (*shape[:-1], 2 * shape[-1])
         return shape_b if self.translations and shape_b else shape
 
     def output_data(self, config: Config) -> DataConfig:

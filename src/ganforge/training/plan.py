@@ -59,12 +59,12 @@ def resolve_config(config: Config, device: torch.device | None = None) -> Config
     OPTIMIZERS.get(config.optim.g.name)
     OPTIMIZERS.get(config.optim.d.name)
     SCHEDULES.get(config.train.lr_decay)
-    check_metrics(config.eval.metrics, config.data)
+    family = FAMILIES.get(config.model.name)
+    check_metrics(config.eval.metrics, family.output_data(config))  # a translator's: domain B
     model = dataclasses.replace(
         config.model, g=Options(to_dict(g_options)), d=Options(to_dict(d_options))
     )
     config = dataclasses.replace(config, model=model)
-    family = FAMILIES.get(config.model.name)
     if family.resolve is not None:  # defaults the family fills in from elsewhere
         config = family.resolve(config, DomainClassifiers())
     check_memory(config, shape, device or torch.device("cpu"))
