@@ -188,6 +188,14 @@ def test_every_command_on_every_family(name, tmp_path):
             c, h, w = load_dataset(data_of(run, target)).data.shape[1:]
             assert samples(out_npz).shape == (N, h, w, c), direction
             ok("translate", str(run), str(inputs), "-o", str(tmp_path / f"{direction}.png"))
+            # the export holds `generator`: it translates that direction, as the run does
+            export_npz = tmp_path / f"{direction}-export.npz"
+            argv = ["translate", str(exported), str(inputs), "-o", str(export_npz)]
+            if family.translations[direction] == "generator":
+                ok(*argv, "--direction", direction)
+                assert np.array_equal(samples(export_npz), samples(out_npz)), direction
+            else:
+                assert "from the run directory" in refused(*argv, "--direction", direction)
     else:
         a_images = first_images(data_of(run), N, tmp_path / "a.npz")
         message = refused("translate", str(run), str(a_images), "-o", str(tmp_path / "t.npz"))

@@ -27,7 +27,7 @@ from ganforge.errors import CheckpointError, GanforgeError
 from ganforge.models import FAMILIES, build_networks
 from ganforge.runs import RunDir
 from ganforge.runs.checkpoints import load_checkpoint, newest_loadable
-from ganforge.sampling import write_samples
+from ganforge.sampling import load_generator, write_samples
 
 DIRECTIONS = ("a2b", "b2a")
 
@@ -56,12 +56,17 @@ class LoadedTranslator:
 def load_translator(
     source: str | Path, direction: str = "a2b", warn: Callable[[str], None] | None = None
 ) -> LoadedTranslator:
-    """The network of a run (newest loadable checkpoint) or checkpoint for `direction`."""
+    """The network for `direction` of a run (newest loadable checkpoint), a checkpoint, or an
+    export (`ganforge export` writes the a2b generator, with both domains' shapes)."""
     if direction not in DIRECTIONS:
         raise GanforgeError(f"--direction must be {' or '.join(DIRECTIONS)}, got '{direction}'")
     path = Path(source)
     if not path.exists():
-        raise CheckpointError(f"'{path}' does not exist; give a run directory or a checkpoint")
+        raise CheckpointError(
+            f"'{path}' does not exist; give a run directory, a checkpoint or an export"
+        )
+    if path.suffix == ".safetensors":
+        return _exported(path, direction)
     if path.is_dir():
         run = RunDir(path)
         if not run.checkpoints_dir.is_dir():
@@ -70,6 +75,22 @@ def load_translator(
     else:
         state = load_checkpoint(path)
     config = config_from_dict(state["config"])
+    name = _network(config, path, direction)
+    shape = tuple(state["data_shape"])
+    shape_b = tuple(state.get("data_shape_b") or shape)
+    nets = build_networks(config, shape, 0, shape_b)
+    use_ema = name == "generator" and state.get("ema") is not None
+    try:
+        nets[name].load_state_dict(state["ema"] if use_ema else state["networks"][name])
+    except (RuntimeError, KeyError) as err:
+        first = str(err).strip().splitlines()[0]
+        raise CheckpointError(f"the {name} in '{path}' does not fit its config ({first})") from None
+    shapes = (shape, shape_b) if direction == "a2b" else (shape_b, shape)
+    return LoadedTranslator(nets[name].eval(), config, *shapes, direction, int(state["step"]))
+
+
+def _network(config: Config, path: Path, direction: str) -> str:
+    """The network of `config`'s family that translates in `direction`, or one sentence."""
     family = FAMILIES.get(config.model.name)
     if not family.translations:
         translators = [n for n in FAMILIES.names() if FAMILIES.get(n).translations]
@@ -80,18 +101,22 @@ def load_translator(
     if direction not in family.translations:
         ways = " and ".join(family.translations)
         raise GanforgeError(f"the {config.model.name} family translates {ways} only")
-    shape = tuple(state["data_shape"])
-    shape_b = tuple(state.get("data_shape_b") or shape)
-    nets = build_networks(config, shape, 0, shape_b)
-    name = family.translations[direction]
-    use_ema = name == "generator" and state.get("ema") is not None
-    try:
-        nets[name].load_state_dict(state["ema"] if use_ema else state["networks"][name])
-    except (RuntimeError, KeyError) as err:
-        first = str(err).strip().splitlines()[0]
-        raise CheckpointError(f"the {name} in '{path}' does not fit its config ({first})") from None
-    shapes = (shape, shape_b) if direction == "a2b" else (shape_b, shape)
-    return LoadedTranslator(nets[name].eval(), config, *shapes, direction, int(state["step"]))
+    return family.translations[direction]
+
+
+def _exported(path: Path, direction: str) -> LoadedTranslator:
+    """The generator of an export: the network behind the family's first direction."""
+    loaded = load_generator(path)
+    name = _network(loaded.config, path, direction)
+    if name != "generator":
+        raise GanforgeError(
+            f"an export holds the generator alone, not {name} ({direction}); translate "
+            f"{direction} from the run directory or a checkpoint"
+        )
+    shape_b = loaded.data_shape_b or loaded.data_shape
+    return LoadedTranslator(
+        loaded.generator, loaded.config, loaded.data_shape, shape_b, direction, loaded.step
+    )
 
 
 def _warn(message: str) -> None:

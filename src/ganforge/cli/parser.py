@@ -133,7 +133,7 @@ def _generator_tools(sub: Any) -> None:
     p.add_argument("--seed", type=int, default=0)
     translate = "translate images with a run of a translating family"
     out = "OUT.npz (arrays) or OUT.png (pairs)"
-    p = _command(sub, "translate", translate, cmd_translate, "RUN_DIR|CHECKPOINT", out)
+    p = _command(sub, "translate", translate, cmd_translate, GENERATOR, out)
     p.add_argument("input", metavar="INPUT", help="an .npz file, a folder or one image")
     p.add_argument("--direction", choices=("a2b", "b2a"), default="a2b")
     export = "write the generator as .safetensors with its config"
