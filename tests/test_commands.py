@@ -153,6 +153,9 @@ def test_every_command_on_every_family(name, tmp_path):
     if not family.paired:  # the pair metric of a generator that draws no pairs: refused
         argv = ["eval", str(run), "--metrics", "agreement1k", "--num-samples", "8"]
         assert "the agreement metric needs" in refused(*argv, "--device", "cpu")
+    else:  # a single-image metric of a generator that draws pairs: refused, not a number
+        argv = ["eval", str(run), "--metrics", "fid_domain1k", "--num-samples", "8"]
+        assert "score pairs with the agreement metric" in refused(*argv, "--device", "cpu")
     out = ok("eval", str(exported), "--metrics", metric, "--num-samples", "32", "--device", "cpu")
     assert json.loads(out)[metric] == pytest.approx(value), "the export scores otherwise"
 

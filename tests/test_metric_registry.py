@@ -151,3 +151,15 @@ def test_a_metric_without_extractor_must_say_what_it_needs(scratch_registry):
         metric("nothing", extractor=None, higher_is_better=True)
     with pytest.raises(ValueError, match="already registered"):
         metric("fid", extractor="inception", higher_is_better=False)(lambda x: {})
+
+
+def test_a_coupled_generators_pairs_are_scored_only_by_pair_metrics():
+    """A cogan run asking for fid_domain while training is refused in the build step."""
+    from conftest import resolved
+    from ganforge.errors import ConfigError
+
+    pairs = ["model.name=cogan", "data_b.derive=invert", "eval.every=2"]
+    resolved(*pairs, "eval.metrics=[agreement1k]")
+    with pytest.raises(ConfigError, match="score pairs with the agreement metric"):
+        resolved(*pairs, "eval.metrics=[fid_domain1k]")
+    resolved("model.name=dcgan", "eval.every=2", "eval.metrics=[fid_domain1k]")  # single images

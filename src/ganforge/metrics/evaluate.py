@@ -41,11 +41,12 @@ class Evaluator:
         batch_size: int = 200,
         log: Callable[[str], None] | None = None,
         data_b: DataConfig | None = None,
+        output_shape: tuple[int, ...] | None = None,
     ) -> None:
         if not metrics:
             raise GanforgeError("no metrics requested; e.g. --metrics fid10k,is10k")
         try:
-            check_metrics(metrics, data)
+            check_metrics(metrics, data, output_shape)
         except DatasetError:  # the data's file is gone (an old run): metrics reading it say so
             pass
         self.specs: dict[str, Protocol] = {m: protocol(m, num_samples) for m in metrics}

@@ -98,7 +98,9 @@ def modes(x: Inputs) -> dict[str, float]:
     return {"": coverage["modes"], **coverage, "classifier_accuracy": accuracy}
 
 
-PAIRS = Needs("image pairs side by side (a coupled G's)", lambda cfg, shape: len(shape) == 3)
+PAIRS = Needs(
+    "image pairs side by side (a coupled G's)", lambda cfg, shape: len(shape) == 3, pairs=True
+)
 
 
 @metric("agreement", extractor=None, needs=PAIRS, higher_is_better=True)

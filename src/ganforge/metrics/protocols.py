@@ -31,6 +31,7 @@ class Needs:
 
     text: str  # completes "the fid10k metric needs ..."
     accepts: Callable[[DataConfig, tuple[int, ...]], bool]
+    pairs: bool = False  # it scores A | B pairs side by side; the others, images like the data
 
 
 def _labelled_images(cfg: DataConfig, shape: tuple[int, ...]) -> bool:
@@ -130,8 +131,12 @@ def describe(cfg: DataConfig, shape: tuple[int, ...]) -> str:
     return f"{cfg.name} ({shape[0]}-D points)"
 
 
-def check_metrics(names: Sequence[str], data: DataConfig) -> None:
-    """Refuse unknown metric names and metrics whose input `data` cannot give, in one sentence.
+def check_metrics(
+    names: Sequence[str], data: DataConfig, output_shape: tuple[int, ...] | None = None
+) -> None:
+    """Refuse unknown metric names and metrics whose input `data` cannot give, in one sentence;
+    with `output_shape` (one generated sample), also a metric that compares generated images
+    with the data's when they are not of one kind (a coupled generator's pairs).
 
     Cheap: reads the dataset's shape (an .npz header at most), never the data itself.
     """
@@ -146,4 +151,12 @@ def check_metrics(names: Sequence[str], data: DataConfig) -> None:
             raise ConfigError(
                 f"the {name} metric needs {spec.kind.needs.text}; "
                 f"this run's data is {describe(data, shape)}"
+            )
+        made_pairs = output_shape is not None and len(shape) == 3 and output_shape != shape
+        if made_pairs and not spec.kind.needs.pairs:
+            side = "x".join(map(str, output_shape))
+            raise ConfigError(
+                f"the {name} metric compares generated images with the data's "
+                f"{'x'.join(map(str, shape))} images, and this generator makes {side} pairs; "
+                "score pairs with the agreement metric"
             )

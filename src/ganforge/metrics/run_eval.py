@@ -57,6 +57,7 @@ def evaluate_source(
         device=dev,
         batch_size=batch_size,
         data_b=loaded.config.data_b,
+        output_shape=loaded.output_shape,
     )
     outputs, labels = loaded.sample_for_metrics(evaluator.num_samples, seed=seed, device=dev)
     results, step = evaluator(outputs, labels), loaded.step

@@ -41,7 +41,8 @@ def resolve_config(config: Config, device: torch.device | None = None) -> Config
     """
     validate(config)
     shape = check_data(config.data)
-    check_domains(config, shape, check_data(config.data_b) if config.data_b else None)
+    shape_b = check_data(config.data_b) if config.data_b else None
+    check_domains(config, shape, shape_b)
     LOSSES.get(config.loss.name)
     g_options, d_options = family_options(config)
     for net, options in (("g", g_options), ("d", d_options)):
@@ -60,7 +61,9 @@ def resolve_config(config: Config, device: torch.device | None = None) -> Config
     OPTIMIZERS.get(config.optim.d.name)
     SCHEDULES.get(config.train.lr_decay)
     family = FAMILIES.get(config.model.name)
-    check_metrics(config.eval.metrics, family.output_data(config))  # a translator's: domain B
+    # a translator's outputs are domain B's; a coupled generator's are pairs
+    outputs = family.output_shape(shape, shape_b)
+    check_metrics(config.eval.metrics, family.output_data(config), outputs)
     model = dataclasses.replace(
         config.model, g=Options(to_dict(g_options)), d=Options(to_dict(d_options))
     )
