@@ -131,6 +131,12 @@ def describe(cfg: DataConfig, shape: tuple[int, ...]) -> str:
     return f"{cfg.name} ({shape[0]}-D points)"
 
 
+def _pairs(shape: tuple[int, ...] | None) -> bool:
+    """Generated images twice as wide as tall: A | B pairs of square images (a data set of
+    2:1 images scored by an mlp would read as pairs too; no shipped data set is one)."""
+    return shape is not None and len(shape) == 3 and shape[-1] == 2 * shape[-2]
+
+
 def check_metrics(
     names: Sequence[str], data: DataConfig, output_shape: tuple[int, ...] | None = None
 ) -> None:
@@ -152,11 +158,10 @@ def check_metrics(
                 f"the {name} metric needs {spec.kind.needs.text}; "
                 f"this run's data is {describe(data, shape)}"
             )
-        made_pairs = output_shape is not None and len(shape) == 3 and output_shape != shape
-        if made_pairs and not spec.kind.needs.pairs:
+        if _pairs(output_shape) and not spec.kind.needs.pairs:
             side = "x".join(map(str, output_shape))
             raise ConfigError(
-                f"the {name} metric compares generated images with the data's "
-                f"{'x'.join(map(str, shape))} images, and this generator makes {side} pairs; "
-                "score pairs with the agreement metric"
+                f"the {name} metric compares generated images with the data's images, and "
+                f"this generator makes {side} pairs side by side; score pairs with the "
+                "agreement metric"
             )
