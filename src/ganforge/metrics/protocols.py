@@ -133,7 +133,7 @@ def describe(cfg: DataConfig, shape: tuple[int, ...]) -> str:
 
 def _pairs(shape: tuple[int, ...] | None) -> bool:
     """Generated images twice as wide as tall: A | B pairs of square images (a data set of
-    2:1 images scored by an mlp would read as pairs too; no shipped data set is one)."""
+    its own 2:1 images would read as pairs too; no shipped data set is one)."""
     return shape is not None and len(shape) == 3 and shape[-1] == 2 * shape[-2]
 
 
