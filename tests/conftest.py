@@ -22,6 +22,9 @@ warnings.filterwarnings("ignore", message="Using padding='same' with even kernel
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("GANFORGE_SHARED_DATA", REPO.parent / "shared" / "data"))
 
+# numbers of a metrics.jsonl row that measure time: never equal between two runs
+TIMING_KEYS = ("sec_per_step", "seconds", "eval_seconds", "time")
+
 TINY = [
     "train.steps=4",
     "train.batch_size=8",

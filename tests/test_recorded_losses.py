@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import TINY_DCGAN, TINY_NETS
+from conftest import TIMING_KEYS, TINY_DCGAN, TINY_NETS
 
 GOLDEN = Path(__file__).parent / "golden" / "recorded_losses.json"
 COMMON = [
@@ -109,7 +109,7 @@ def run_case(overrides: list[str], folder: Path) -> dict:
     finally:
         torch.set_num_threads(threads)
     rows = [
-        {k: v for k, v in row.items() if k != "sec_per_step" and isinstance(v, int | float)}
+        {k: v for k, v in row.items() if k not in TIMING_KEYS and isinstance(v, int | float)}
         for row in run.read_metrics()
     ]
     return {

@@ -16,7 +16,7 @@ import pytest
 import torch
 import yaml
 
-from conftest import TINY, TINY_DCGAN, as_foreground_job, resolved
+from conftest import TIMING_KEYS, TINY, TINY_DCGAN, as_foreground_job, resolved
 from ganforge.cli import main
 from ganforge.config import load_config
 from ganforge.errors import ConfigError
@@ -25,8 +25,6 @@ from ganforge.studies import expand, load_study, study_names, sweep, threads_per
 from ganforge.studies.spec import parse_study
 from ganforge.studies.state import action_for
 from ganforge.studies.sweep import read_records
-
-TIMING_KEYS = ("sec_per_step", "seconds", "time")
 
 
 def as_mapping(overrides: list[str]) -> dict:

@@ -100,6 +100,9 @@ class TrainConfig:
 @dataclass(frozen=True)
 class EvalConfig:
     every: int = 0  # steps between evaluations during training (0: never)
+    # training minutes between evaluations (0: never): runs compared at equal wall-clock cost
+    # are evaluated at the same times, so their curves line up on a time axis
+    every_minutes: float = 0.0
     metrics: tuple[str, ...] = ()  # metric names by protocol, e.g. fid5k, is10k, fid_domain5k
     ref: str | None = None  # reference for FID: DATASET[:SPLIT] or a path; None: training data
     num_samples: int | None = None  # override the protocol's sample count (quick previews)

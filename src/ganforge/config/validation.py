@@ -85,6 +85,11 @@ def _check_eval(config: Config) -> None:
     ev = config.eval
     _check(ev.every >= 0, "'eval.every' must be zero or positive")
     _check(not ev.every or ev.metrics, "'eval.every' is set but 'eval.metrics' is empty")
+    _check(ev.every_minutes >= 0, "'eval.every_minutes' must be zero or positive")
+    _check(
+        not ev.every_minutes or ev.metrics,
+        "'eval.every_minutes' is set but 'eval.metrics' is empty",
+    )
     _check(ev.num_samples is None or ev.num_samples >= 2, "'eval.num_samples' must be at least 2")
     _check(
         ev.best_metric is None or ev.best_metric in ev.metrics,

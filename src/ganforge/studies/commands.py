@@ -6,6 +6,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 from pathlib import Path
+from typing import Any
+
+from ganforge.studies.spec import Study, parse_budget, parse_seeds
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
@@ -14,10 +17,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from ganforge.studies.sweep import command_line_overrides, sweep, threads_per_job
 
     args = _after_study(args)
-    study = load_study(args.study)
-    if args.eval is not None:
-        metrics = tuple(m for m in args.eval.split(",") if m)
-        study = dataclasses.replace(study, eval=dataclasses.replace(study.eval, metrics=metrics))
+    study = with_options(load_study(args.study), args)
     if args.dry_run:
         points = expand(study, command_line_overrides(args.steps, args.overrides))
         threads = threads_per_job(args.jobs)
@@ -36,6 +36,25 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         device=args.device,
         launcher=args.launcher,
     )
+
+
+def with_options(study: Study, args: argparse.Namespace) -> Study:
+    """The study with the command line's --eval, --seeds and --minutes, recorded in its raw
+    form too (study.yaml, which the report reads, says what was run)."""
+    changes: dict[str, Any] = {}
+    raw = dict(study.raw)
+    if args.eval is not None:
+        metrics = tuple(m for m in args.eval.split(",") if m)
+        changes["eval"] = dataclasses.replace(study.eval, metrics=metrics)
+        raw["eval"] = {**(raw.get("eval") or {}), "metrics": list(metrics)}
+    if args.seeds is not None:
+        changes["seeds"] = parse_seeds(args.seeds)
+        raw["seeds"] = list(changes["seeds"])
+    if args.minutes is not None:
+        budget = {**(raw.get("budget") or {}), "minutes": args.minutes}
+        changes["budget"] = parse_budget(budget)
+        raw["budget"] = budget
+    return dataclasses.replace(study, **changes, raw=raw) if changes else study
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -66,6 +85,15 @@ def sweep_options(p: argparse.ArgumentParser, suppress: bool = False) -> None:
     p.add_argument("--jobs", type=int, default=default(1), help="runs at once; cores are split")
     p.add_argument("--steps", type=int, default=default(None), help="train every run N steps")
     p.add_argument("--eval", metavar="METRICS", default=default(None), help="replaces the study's")
+    p.add_argument(
+        "--seeds", metavar="N|LIST", default=default(None), help="N seeds (0..N-1) or 0,5,9"
+    )
+    p.add_argument(
+        "--minutes",
+        type=float,
+        default=default(None),
+        help="train every run this many minutes (an equal-cost comparison)",
+    )
     p.add_argument("--out", default=default("runs"), help="root of the study folder (runs)")
     p.add_argument("--device", default=default("auto"), help="auto | cpu | cuda (default auto)")
     p.add_argument(

@@ -5,17 +5,22 @@ description: what is compared and where it comes from
 base: deng2024-conv                # preset or YAML path for runs that name none
 overrides: {train.batch_size: 64}  # dotted keys applied to every run
 grid: {loss.name: [nonsaturating, lsgan], optim.d.lr: [1e-4, 2e-4]}
-seeds: [0, 1, 2]
+seeds: [0, 1, 2]                   # or `ganforge sweep STUDY --seeds 3`
+budget: {minutes: 5}               # every run trains 5 minutes (steps: N caps them instead)
 runs:                              # named presets/configs, each crossed with grid x seeds
   - {name: dense, preset: deng2024-dense}
   - {name: conv, config: my.yaml, overrides: {model.width: 32}}
-eval: {metrics: [fid_domain5k, classes5k], ref: null, num_samples: null}
+eval: {metrics: [fid_domain5k, classes5k], every: null, every_minutes: null}
 published: {source: "...", metric: fid5k, note: "...", values: {dense: 53.7}}
 target: {metric: fid_domain2k, value: 50}  # report: training time until a run reaches it
 ```
 
 Every point is named by what differs between points (`conv,loss.name=lsgan,seed=1`), so the
 name alone says which run is which in the study folder and in the report.
+
+A study evaluates its runs during training (five times by default: every fifth of the steps,
+or of the minutes of a time budget), so the report has each run's best and last value and
+curves over steps and over training time.
 """
 
 from __future__ import annotations
@@ -39,13 +44,16 @@ STUDY_KEYS = (
     "overrides",
     "grid",
     "seeds",
+    "budget",
     "runs",
     "eval",
     "published",
     "target",
 )
 RUN_KEYS = ("name", "preset", "config", "overrides")
-EVAL_KEYS = ("metrics", "ref", "num_samples", "inception_weights")
+EVAL_KEYS = ("metrics", "ref", "num_samples", "inception_weights", "every", "every_minutes")
+BUDGET_KEYS = ("minutes", "steps")
+UNCAPPED_STEPS = 100_000_000  # a time budget without a step cap: the clock ends every run
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,23 @@ class EvalSpec:
     ref: str | None = None
     num_samples: int | None = None
     inception_weights: str | None = None
+    every: int | None = None  # steps between evaluations during training
+    every_minutes: float | None = None  # training minutes between evaluations
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What every run of the study may spend: training minutes (equal-cost comparisons) and/or
+    steps. A time budget alone lifts the presets' step counts, so the clock ends every run."""
+
+    minutes: float | None = None
+    steps: int | None = None
+
+    def overrides(self) -> tuple[str, ...]:
+        out = [f"train.minutes={self.minutes:g}"] if self.minutes else []
+        if self.steps or self.minutes:
+            out.append(f"train.steps={self.steps or UNCAPPED_STEPS}")
+        return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -71,6 +96,7 @@ class Study:
     overrides: tuple[str, ...] = ()
     grid: tuple[tuple[str, tuple[Any, ...]], ...] = ()
     seeds: tuple[int, ...] | None = None
+    budget: Budget = field(default_factory=Budget)
     runs: tuple[RunSpec, ...] = ()
     eval: EvalSpec = field(default_factory=EvalSpec)
     published: dict[str, Any] | None = None
@@ -145,16 +171,49 @@ def parse_study(name: str, text: str, folder: Path | None) -> Study:
         overrides=as_overrides(data.get("overrides") or {}),
         grid=tuple((k, tuple(v)) for k, v in grid.items()),
         seeds=tuple(int(s) for s in seeds) if seeds else None,
+        budget=parse_budget(data.get("budget")),
         runs=runs,
         eval=EvalSpec(
             metrics=tuple(ev.get("metrics") or ()),
             ref=ev.get("ref"),
             num_samples=ev.get("num_samples"),
             inception_weights=ev.get("inception_weights"),
+            every=_positive(ev.get("every"), "study eval 'every'", int),
+            every_minutes=_positive(ev.get("every_minutes"), "study eval 'every_minutes'", float),
         ),
         published=data.get("published"),
         raw=data,
     )
+
+
+def parse_budget(data: Any) -> Budget:
+    """`budget: {minutes: 5}` -> Budget(minutes=5.0), refused in one sentence when malformed."""
+    if data is None:
+        return Budget()
+    _known(data, BUDGET_KEYS, "study budget")
+    if not data:
+        raise ConfigError("study 'budget' must give minutes, steps or both, e.g. {minutes: 5}")
+    return Budget(
+        minutes=_positive(data.get("minutes"), "study budget 'minutes'", float),
+        steps=_positive(data.get("steps"), "study budget 'steps'", int),
+    )
+
+
+def parse_seeds(text: str) -> tuple[int, ...]:
+    """`--seeds 3` -> (0, 1, 2); `--seeds 0,5,9` -> (0, 5, 9)."""
+    try:
+        values = [int(v) for v in str(text).split(",") if v.strip()]
+    except ValueError:
+        raise ConfigError(
+            f"--seeds takes a count or a list of integers (3, or 0,5,9), not '{text}'"
+        ) from None
+    if len(values) == 1 and "," not in str(text):
+        if values[0] < 1:
+            raise ConfigError("--seeds must be at least 1")
+        return tuple(range(values[0]))
+    if not values or len(set(values)) != len(values):
+        raise ConfigError(f"--seeds lists each seed once: '{text}'")
+    return tuple(values)
 
 
 def expand(study: Study, extra: list[str] | tuple[str, ...] = ()) -> list[Point]:
@@ -176,7 +235,7 @@ def expand(study: Study, extra: list[str] | tuple[str, ...] = ()) -> list[Point]
         ]
         if len(seeds) > 1:
             parts.append(f"seed={seed}")
-        overrides = [*study.overrides, *run.overrides]
+        overrides = [*study.overrides, *run.overrides, *study.budget.overrides()]
         overrides += [f"{k}={format_value(v)}" for k, v in zip(keys, combo, strict=True)]
         if seed is not None:
             overrides.append(f"seed={seed}")
@@ -225,6 +284,18 @@ def _source_path(source: str | None, folder: Path | None) -> str | None:
         return source
     path = Path(source)
     return str(path if path.is_absolute() else folder / path)
+
+
+def _positive(value: Any, what: str, kind: type) -> Any:
+    if value is None:
+        return None
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        number = 0
+    if number <= 0 or isinstance(value, bool):
+        raise ConfigError(f"{what} must be a positive number, not {value!r}")
+    return number
 
 
 def _known(data: Any, keys: tuple[str, ...], where: str) -> None:

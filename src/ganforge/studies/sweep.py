@@ -26,10 +26,13 @@ import yaml
 from ganforge.config.aliases import PRESET_ALIASES
 from ganforge.errors import GanforgeError
 from ganforge.studies.launchers import LAUNCHERS, Job
-from ganforge.studies.spec import Point, Study, expand
+from ganforge.studies.spec import EvalSpec, Point, Study, expand, format_value
 from ganforge.studies.state import action_for
 
 CADENCE = ("train.sample_every", "train.log_every", "train.checkpoint_every")
+# what may change between attempts of one run: its length, cadence and evaluation
+NOT_IDENTITY = ("train.steps=", "train.minutes=", "eval.", *(f"{k}=" for k in CADENCE))
+EVALS_PER_RUN = 5
 
 
 def available_cores() -> int:
@@ -53,6 +56,7 @@ class Planned:
     steps: int
     action: str  # new | resume | eval | skip | failed
     error: str | None = None
+    minutes: float = 0.0  # train.minutes: a time budget ends the run before `steps`
 
 
 def command_line_overrides(steps: int | None, overrides: list[str] | tuple[str, ...]) -> list[str]:
@@ -76,6 +80,29 @@ def quick_cadence(config: Any, steps: int, given: list[str] | tuple[str, ...]) -
     return out
 
 
+def eval_overrides(ev: EvalSpec, config: Any) -> list[str]:
+    """Evaluate during training on the study's metrics, EVALS_PER_RUN times unless the study
+    says how often: every fifth of the time budget (runs of one budget are then scored at the
+    same training times), else of the steps. Best and last values, and curves, then exist for
+    every run. A run whose config evaluates during training already (a cheap metric often,
+    the study's costly one once at the end) keeps its own cadence."""
+    if not ev.metrics or config.eval.every or config.eval.every_minutes:
+        return []  # nothing to score, or the runs' own evaluation during training is kept
+    out = [f"eval.metrics=[{','.join(ev.metrics)}]"]
+    out += [
+        f"eval.{key}={format_value(value)}"
+        for key in ("ref", "num_samples", "inception_weights")
+        if (value := getattr(ev, key)) is not None
+    ]
+    if ev.every or ev.every_minutes:
+        cadence = {"every": ev.every or 0, "every_minutes": ev.every_minutes or 0}
+    elif config.train.minutes:
+        cadence = {"every": 0, "every_minutes": config.train.minutes / EVALS_PER_RUN}
+    else:
+        cadence = {"every": max(1, config.train.steps // EVALS_PER_RUN), "every_minutes": 0}
+    return out + [f"eval.{key}={value:g}" for key, value in cadence.items()]
+
+
 def plan(
     study: Study, study_dir: Path, steps: int | None, overrides: list[str] | tuple[str, ...]
 ) -> list[Planned]:
@@ -88,13 +115,16 @@ def plan(
     for point in expand(study, extra):
         try:
             config = load_config(point.source, list(point.overrides))
-            if steps:
-                cadence = quick_cadence(config, config.train.steps, point.overrides)
-                point = Point(point.name, point.source, (*point.overrides, *cadence))
+            added = quick_cadence(config, config.train.steps, point.overrides) if steps else []
+            added += eval_overrides(study.eval, config)
+            if added:
+                point = Point(point.name, point.source, (*point.overrides, *added))
+                config = load_config(point.source, list(point.overrides))
             if (study_dir / point.name / "config.yaml").exists():  # a run to protect
                 _check_same_point(point, history.get(point.name))
-            action = action_for(study_dir / point.name, config.train.steps, study.eval.metrics)
-            planned.append(Planned(point, config.train.steps, action))
+            t = config.train
+            action = action_for(study_dir / point.name, t.steps, study.eval.metrics, t.minutes)
+            planned.append(Planned(point, t.steps, action, minutes=t.minutes))
         except GanforgeError as err:
             planned.append(Planned(point, 0, "failed", str(err)))
     return planned
@@ -102,8 +132,7 @@ def plan(
 
 def _identity(point: Point) -> list[str]:
     """What must not change between attempts of a run: everything but its length and cadence."""
-    skip = ("train.steps=", *(f"{k}=" for k in CADENCE))
-    return [str(point.source), *(o for o in point.overrides if not o.startswith(skip))]
+    return [str(point.source), *(o for o in point.overrides if not o.startswith(NOT_IDENTITY))]
 
 
 def _check_same_point(point: Point, recorded: list[str] | None) -> None:
@@ -213,6 +242,7 @@ def _job_spec(
         "source": item.point.source,
         "overrides": list(item.point.overrides),
         "steps": item.steps,
+        "minutes": item.minutes,
         "run_dir": str(study_dir / item.point.name),
         "threads": threads,
         "device": device,

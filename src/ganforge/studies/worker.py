@@ -32,8 +32,8 @@ def run_job(job: dict[str, Any], stop_on_signals: bool = False) -> dict[str, Any
     result: dict[str, Any] = {"status": "ok", "error": None, "threads": torch.get_num_threads()}
     try:
         _train(job, stop_on_signals)
-        if job["eval"]["metrics"]:
-            result["eval"] = _evaluate(job)
+        if job["eval"]["metrics"]:  # scored at its last step during training, or now
+            result["eval"] = _evaluate(job) if _still_to_evaluate(job) else _last_scores(job)
     except TrainingStopped as err:
         result.update(status="stopped", error=str(err))
     except TrainingDiverged as err:
@@ -57,6 +57,26 @@ def _train(job: dict[str, Any], stop: bool) -> None:
         train(config, run_dir=run_dir, device=device, progress=False, stop_on_signals=stop)
     elif job["action"] == "resume":
         resume(run_dir, device=device, progress=False, steps=job["steps"], stop_on_signals=stop)
+
+
+def _still_to_evaluate(job: dict[str, Any]) -> bool:
+    from ganforge.studies.state import action_for
+
+    metrics = job["eval"]["metrics"]
+    steps, minutes = job["steps"], job.get("minutes", 0.0)
+    return bool(metrics) and action_for(Path(job["run_dir"]), steps, metrics, minutes) == "eval"
+
+
+def _last_scores(job: dict[str, Any]) -> dict[str, Any]:
+    """The study's metrics from the run's last evaluation during training."""
+    from ganforge.studies.state import eval_rows
+
+    row = eval_rows(Path(job["run_dir"]))[-1]
+    return {
+        key: value
+        for key, value in row.items()
+        if any(key == m or key.startswith(f"{m}_") for m in job["eval"]["metrics"])
+    }
 
 
 def _evaluate(job: dict[str, Any]) -> dict[str, Any]:

@@ -20,7 +20,8 @@ from ganforge.data import ArrayDataset
 from ganforge.distributed import Distributed
 from ganforge.errors import TrainingStopped
 from ganforge.runs import RunDir, plot_losses
-from ganforge.training import state
+from ganforge.training import cadence, state
+from ganforge.training.cadence import agree
 from ganforge.training.divergence import watched
 from ganforge.training.parts import Parts, build_parts
 from ganforge.training.rows import check_row, log_row
@@ -88,6 +89,7 @@ class Trainer:
         sums: dict[str, Tensor] = {}
         count, last_time = 0, time.perf_counter()
         base, started = p.seconds, time.perf_counter()
+        p.eval_seconds, p.next_eval_at = 0.0, cadence.next_eval(p, p.seconds)
         check_every_step = p.device.type == "cpu"  # free on CPU; a GPU would have to sync
         while p.step < t.steps:
             out = one_step(p)
@@ -97,12 +99,12 @@ class Trainer:
                 check_row(p, {k: v.item() for k, v in out.items() if watched(k)})
             for key, value in out.items():
                 sums[key] = sums[key] + value if key in sums else value
-            p.seconds = base + time.perf_counter() - started
-            done = p.step == t.steps or self._out_of_time()
-            sample_due = _every(t.sample_every, p.step) or done
-            checkpoint_due = _every(t.checkpoint_every, p.step) or done
-            eval_due = bool(cfg.eval.every) and (_every(cfg.eval.every, p.step) or done)
-            due = p.step % t.log_every == 0 or sample_due or checkpoint_due or eval_due
+            p.seconds = base + time.perf_counter() - started - p.eval_seconds
+            done = p.step == t.steps or cadence.out_of_time(p)
+            sample_due = cadence.every(t.sample_every, p.step) or done
+            checkpoint_due = cadence.every(t.checkpoint_every, p.step) or done
+            eval_due = cadence.eval_due(p, done)
+            due = cadence.log_due(p) or sample_due or checkpoint_due or eval_due
             stopping = stop is not None and not done and agree(p.job, p.device, stop.received, due)
             if due or stopping:
                 p.job.all_reduce_mean(list(sums.values()))  # the mean over all shards
@@ -121,29 +123,3 @@ class Trainer:
             p.sinks.advance()
             if done:  # train.steps reached, or train.minutes spent
                 return
-
-    def _out_of_time(self) -> bool:
-        """train.minutes spent: the run ends here as at its last step (grid, evaluation,
-        checkpoint). The processes of a torchrun job decide together, at log rows."""
-        p = self.parts
-        if not (t := p.config.train).minutes:
-            return False
-        spent = p.seconds >= t.minutes * 60
-        asked = "train.minutes" if spent else None
-        return agree(p.job, p.device, asked, p.step % t.log_every == 0)
-
-
-def agree(job: Distributed, device: torch.device, received: str | None, due: bool) -> bool:
-    """Whether to stop now. One process stops at the step it was asked; the processes of a
-    torchrun job stop together at a log row, after one small all-reduce of the request."""
-    if not job.active:
-        return received is not None
-    if not due:
-        return False
-    asked = torch.tensor([float(received is not None)], device=device)
-    job.all_reduce_mean([asked])
-    return asked.item() > 0
-
-
-def _every(interval: int, step: int) -> bool:
-    return bool(interval) and step % interval == 0

@@ -63,6 +63,8 @@ class Parts:
     evaluation: TrainingEvaluation
     step: int = 0
     seconds: float = 0.0  # in the training loop, over resumes: what train.minutes limits
+    eval_seconds: float = 0.0  # spent evaluating in this process: not counted in `seconds`
+    next_eval_at: float = 0.0  # `seconds` at which eval.every_minutes is next due
 
     @property
     def data_shape(self) -> tuple[int, ...]:

@@ -3,6 +3,7 @@ the evaluation and the best checkpoint, and the failure alarms they raise."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import torch
@@ -29,6 +30,7 @@ def log_row(
     values = torch.stack([sums[k] for k in keys]).div(count).tolist()  # one device sync
     row: dict[str, Any] = {"step": parts.step, **dict(zip(keys, values, strict=True))}
     row["sec_per_step"] = sec_per_step
+    row["seconds"] = round(parts.seconds, 3)  # training time so far: the report's time axis
     check_row(parts, row)
     alarms = parts.monitor.observe_row(row)
     if sample_due:
@@ -37,8 +39,11 @@ def log_row(
             row["diversity"] = diversity / parts.real_diversity
             alarms += parts.monitor.observe_diversity(parts.step, diversity, parts.real_diversity)
     if eval_due:
+        started = time.perf_counter()
         results, improved = parts.evaluation(parts.sample, parts.num_classes, parts.step)
-        row.update(results)
+        spent = time.perf_counter() - started
+        parts.eval_seconds += spent  # evaluating is not training: train.minutes ignores it
+        row.update(results, evaluated=sorted(results), eval_seconds=round(spent, 3))
         alarms += parts.monitor.observe_evaluation(parts.step, results)
         if improved:
             state.save(parts, parts.run.checkpoints_dir / "best.pt")
