@@ -1,5 +1,6 @@
 """The comparison statistics against values worked out by hand (the derivations are in the
-comments), so a wrong degree of freedom, a missing correction or a biased spread turns them red."""
+comments), so a wrong degree of freedom, a missing correction or a biased spread turns them
+red."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import math
 import pytest
 
 from ganforge.studies.stats import (
-    holm,
     hedges_g,
+    holm,
     pairwise,
     rank_agreement,
     shared_ranks,
