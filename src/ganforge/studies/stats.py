@@ -73,8 +73,10 @@ def welch(x: Sequence[float], y: Sequence[float]) -> tuple[float, float, float]:
     va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
     if va + vb == 0:  # identical constants: no evidence either way, or a certain difference
         same = a.mean() == b.mean()
-        return (0.0 if same else math.copysign(math.inf, a.mean() - b.mean())), math.nan, (
-            1.0 if same else 0.0
+        return (
+            (0.0 if same else math.copysign(math.inf, a.mean() - b.mean())),
+            math.nan,
+            (1.0 if same else 0.0),
         )
     df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
     result = stats.ttest_ind(a, b, equal_var=False)
@@ -181,7 +183,7 @@ def rank_agreement(
         if math.isfinite(r):
             draws.append(r)
     tail = (1 - confidence) / 2 * 100
-    low, high = (np.percentile(draws, [tail, 100 - tail]) if draws else (math.nan, math.nan))
+    low, high = np.percentile(draws, [tail, 100 - tail]) if draws else (math.nan, math.nan)
     return RankAgreement(rho, float(low), float(high), len(names), verdict(float(low), float(high)))
 
 
