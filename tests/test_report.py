@@ -67,7 +67,9 @@ def test_table_has_one_row_per_run_and_only_differing_keys(study: Path) -> None:
     written = write_report([study], study.parent / "r.html", "md")
     assert [p.name for p in written] == ["r.md", "r.html"]  # the table, and the page too
     md = written[0].read_text()
-    lines = [line for line in md.splitlines() if line.startswith("| ")]
+    over_seeds, every_run = md.split("## All runs")
+    assert len([line for line in over_seeds.splitlines() if line.startswith("| ")]) == 1 + 3
+    lines = [line for line in every_run.splitlines() if line.startswith("| ")]
     assert len(lines) == 1 + 3  # header + one row per run
     header = lines[0]
     for title in ("loss.name", "optim.d.lr", "fid_domain1k final", "fid_domain1k best"):

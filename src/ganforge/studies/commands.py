@@ -134,7 +134,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("report", help="one self-contained HTML page comparing runs")
     p.add_argument("sources", nargs="+", metavar="RUN_OR_STUDY_DIR")
     p.add_argument("-o", "--output", default="report.html", help="OUT.html (default report.html)")
-    p.add_argument("--format", default="html", choices=("html", "md"), help="md: a Markdown table")
+    p.add_argument(
+        "--format",
+        default="html",
+        choices=("html", "md", "json", "tex"),  # report.FORMATS; that module loads scipy
+        help="html (default) | md | json | tex: the table over seeds for a paper or a script",
+    )
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("studies", help="list the shipped studies")

@@ -8,12 +8,15 @@ opened offline years later. It reads only run directory files (see rundata.py).
 from __future__ import annotations
 
 import base64
+import json
 import time
 from html import escape
 from pathlib import Path
 
+from ganforge.studies import paper
 from ganforge.studies.charts import legend, line_chart
 from ganforge.studies.rundata import RunData, collect, failures, metric_keys
+from ganforge.studies.summary import build
 from ganforge.studies.table import best_values, columns, format_cell, markdown
 
 LOSS_CHARTS = (
@@ -22,7 +25,7 @@ LOSS_CHARTS = (
     ("d_real", "D(x) on real images"),
     ("d_fake", "D(G(z)) on generated images"),
 )
-FORMATS = ("html", "md")
+FORMATS = ("html", "md", "json", "tex")
 STYLE = """
 body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1400px}
 h1{font-size:22px}h2{font-size:17px;margin-top:28px}
@@ -207,17 +210,31 @@ def write_report(sources: list[Path], output: Path, fmt: str = "html") -> list[P
     if not runs:
         raise GanforgeError(f"no run directories (folders with config.yaml) in {sources}")
     output.parent.mkdir(parents=True, exist_ok=True)
-    written = []
-    if fmt == "md":  # the table as Markdown, and the page too when -o names an .html file
-        path = output.with_suffix(".md") if output.suffix == ".html" else output
-        failed = [
-            f"- {f.get('run')} ({f.get('status')}): {f.get('error')}" for f in failures(sources)
-        ]
-        path.write_text(
-            markdown(runs) + ("\nFailed runs:\n" + "\n".join(failed) + "\n" if failed else "")
-        )
-        written.append(path)
-        if output.suffix != ".html":
-            return written
+    if fmt == "html":
+        output.write_text(html_page(runs, sources))
+        return [output]
+    # md, json, tex: the aggregated table; the page too when -o names an .html file
+    path = output.with_suffix(f".{fmt}") if output.suffix == ".html" else output
+    path.write_text(TEXT_FORMATS[fmt](runs, sources))
+    if output.suffix != ".html":
+        return [path]
     output.write_text(html_page(runs, sources))
-    return [*written, output]
+    return [path, output]
+
+
+def markdown_text(runs: list[RunData], sources: list[Path]) -> str:
+    """The experiments over seeds, what differs, then every run (and the failed ones)."""
+    failed = [f"- {f.get('run')} ({f.get('status')}): {f.get('error')}" for f in failures(sources)]
+    return (
+        paper.markdown(build(runs))
+        + "\n## All runs\n\n"
+        + markdown(runs)
+        + ("\nFailed runs:\n" + "\n".join(failed) + "\n" if failed else "")
+    )
+
+
+TEXT_FORMATS = {
+    "md": markdown_text,
+    "json": lambda runs, _: json.dumps(build(runs), indent=1) + "\n",
+    "tex": lambda runs, _: paper.latex(build(runs)),
+}

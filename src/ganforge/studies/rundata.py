@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 SAMPLE = re.compile(r"^step_(\d+)\.png$")
-NOT_METRICS = ("step", "kind", "ref", "seconds", "time")
+NOT_METRICS = ("step", "kind", "ref", "seconds", "time", "eval_seconds", "sec_per_step")
 
 
 @dataclass
@@ -39,21 +39,25 @@ class RunData:
         return self.seconds_until(self.last_step)
 
     def seconds_until(self, last: int) -> float:
-        """Time inside the training loop up to step `last`: each row's seconds per step times
-        the steps it covers (start-up and separate evaluations are not counted)."""
+        """Training time up to step `last`, without start-up and evaluations: the rows' own
+        clock (`seconds`) where they carry one, else each row's seconds per step times the
+        steps it covers (runs of older versions)."""
         total, previous = 0.0, 0
         for row in self.rows:
             step = row.get("step", 0)
             if step > last:
                 break
-            if isinstance(row.get("sec_per_step"), int | float):
+            if isinstance(row.get("seconds"), int | float):
+                total = float(row["seconds"])
+            elif isinstance(row.get("sec_per_step"), int | float):
                 total += (step - previous) * row["sec_per_step"]
             previous = step
         return total
 
     @property
     def alarms(self) -> Counter:
-        return Counter(name for r in self.rows for name in r.get("alarms") or ())
+        """Alarms of training rows and of evaluations (class_collapse is raised by these)."""
+        return Counter(name for r in [*self.rows, *self.evals] for name in r.get("alarms") or ())
 
     def eval_values(self, key: str) -> list[tuple[int, float]]:
         """(step, value) of a metric from eval rows and from training rows (eval.every)."""
@@ -129,9 +133,11 @@ def collect(sources: list[Path]) -> list[RunData]:
 
 
 def metric_keys(runs: list[RunData]) -> list[str]:
-    """Numeric keys of the eval rows (and of training rows that carry evaluations)."""
+    """Numeric keys of the eval rows, and the keys training rows list as `evaluated`."""
     keys: dict[str, None] = {}
     for run in runs:
+        for row in run.rows:
+            keys.update(dict.fromkeys(k for k in row.get("evaluated") or () if k in row))
         for row in run.evals:
             for key, value in row.items():
                 if key not in NOT_METRICS and isinstance(value, int | float):
