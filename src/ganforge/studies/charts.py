@@ -17,6 +17,7 @@ WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 560, 300, 60, 12, 28, 36
 MAX_POINTS = 400
 
 Series = dict[str, list[tuple[float, float]]]
+Bands = dict[str, list[tuple[float, float, float]]]  # name -> [(x, low, high)]
 
 
 def color(index: int) -> str:
@@ -45,16 +46,29 @@ def _thin(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
     return [points[int(i * stride)] for i in range(MAX_POINTS)] + [points[-1]]
 
 
-def line_chart(title: str, series: Series, runs: list[str], xlabel: str = "step") -> str:
-    """An SVG chart of `series` (run name -> [(x, y)]); colours follow the order of `runs`."""
+def line_chart(
+    title: str,
+    series: Series,
+    runs: list[str],
+    xlabel: str = "step",
+    bands: Bands | None = None,
+) -> str:
+    """An SVG chart of `series` (name -> [(x, y)]); colours follow the order of `runs`. With
+    `bands` (name -> [(x, low, high)]), each line gets a shaded band: the interval over seeds."""
     finite = {
         name: [(x, y) for x, y in pts if math.isfinite(y)] for name, pts in series.items() if pts
     }
     finite = {k: v for k, v in finite.items() if v}
     if not finite:
         return ""
+    shaded = {
+        name: [(x, lo, hi) for x, lo, hi in pts if math.isfinite(lo) and math.isfinite(hi)]
+        for name, pts in (bands or {}).items()
+    }
+    shaded = {k: v for k, v in shaded.items() if len(v) > 1}
     xs = [x for pts in finite.values() for x, _ in pts]
     ys = [y for pts in finite.values() for _, y in pts]
+    ys += [v for pts in shaded.values() for _, lo, hi in pts for v in (lo, hi)]
     x0, x1 = min(xs), max(xs) if max(xs) > min(xs) else min(xs) + 1
     y0, y1 = min(ys), max(ys)
     if y1 == y0:
@@ -92,6 +106,11 @@ def line_chart(title: str, series: Series, runs: list[str], xlabel: str = "step"
     parts.append(
         f'<text x="{centre}" y="{HEIGHT - 4}" text-anchor="middle">{escape(xlabel)}</text>'
     )
+    for name, pts in shaded.items():
+        fill = color(runs.index(name)) if name in runs else "#000"
+        outline = [*((x, hi) for x, _, hi in pts), *((x, lo) for x, lo, _ in reversed(pts))]
+        path = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in outline)
+        parts.append(f'<polygon class="band" points="{path}" fill="{fill}" fill-opacity="0.15"/>')
     for name, pts in finite.items():
         stroke = color(runs.index(name)) if name in runs else "#000"
         if len(pts) == 1:

@@ -14,17 +14,12 @@ from html import escape
 from pathlib import Path
 
 from ganforge.studies import paper
-from ganforge.studies.charts import legend, line_chart
-from ganforge.studies.rundata import RunData, collect, failures, metric_keys
+from ganforge.studies import seeds_html as sections
+from ganforge.studies.groups import group
+from ganforge.studies.rundata import RunData, collect, failures
 from ganforge.studies.summary import build
 from ganforge.studies.table import best_values, columns, format_cell, markdown
 
-LOSS_CHARTS = (
-    ("d_loss", "discriminator loss"),
-    ("g_loss", "generator loss"),
-    ("d_real", "D(x) on real images"),
-    ("d_fake", "D(G(z)) on generated images"),
-)
 FORMATS = ("html", "md", "json", "tex")
 STYLE = """
 body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1400px}
@@ -44,6 +39,15 @@ svg .grid{stroke:#eee}
 .swatch{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:middle}
 .samples td{text-align:center;vertical-align:top}
 .samples img{width:180px;image-rendering:pixelated;display:block}
+td.config{white-space:normal;min-width:220px;max-width:460px;font-size:12px}
+td.alarm{color:#a00;white-space:normal;max-width:160px}th{white-space:normal}td.win{background:#c8f0c8}td.loss{background:#f6c6c6}
+table.pairs td{min-width:34px}
+.findings li{margin:3px 0}
+.grids{display:flex;flex-wrap:wrap;gap:12px}.grids figure{margin:0;font-size:12px}
+img.zoomable{width:240px;image-rendering:pixelated;display:block;cursor:zoom-in}
+img.zoomed{position:fixed;top:2vh;left:50%;transform:translateX(-50%);width:auto;height:96vh;
+z-index:10;box-shadow:0 0 0 100vmax rgba(0,0,0,.6);cursor:zoom-out}
+details{margin-top:24px}summary{cursor:pointer;font-size:17px;font-weight:bold}
 """
 SCRIPT = """
 document.querySelectorAll("table.runs").forEach(function (table) {
@@ -66,6 +70,9 @@ document.querySelectorAll("table.runs").forEach(function (table) {
       rows.forEach(function (r) { body.appendChild(r); });
     });
   });
+});
+document.querySelectorAll("img.zoomable").forEach(function (img) {
+  img.addEventListener("click", function () { img.classList.toggle("zoomed"); });
 });
 """
 
@@ -111,25 +118,6 @@ def table_html(runs: list[RunData]) -> str:
         f'<table class="runs" id="runs"><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table>"
     )
-
-
-def charts_html(runs: list[RunData]) -> str:
-    names = [r.name for r in runs]
-    charts = []
-    for key, title in LOSS_CHARTS:
-        series = {
-            r.name: [
-                (row["step"], row[key]) for row in r.rows if isinstance(row.get(key), int | float)
-            ]
-            for r in runs
-        }
-        charts.append(line_chart(title, series, names))
-    for key in metric_keys(runs):
-        charts.append(line_chart(key, {r.name: r.eval_values(key) for r in runs}, names))
-    charts = [c for c in charts if c]
-    if not charts:
-        return ""
-    return f"<h2>Curves</h2>{legend(names)}<div class='charts'>{''.join(charts)}</div>"
 
 
 def samples_html(runs: list[RunData]) -> str:
@@ -179,22 +167,42 @@ def html_page(runs: list[RunData], sources: list[Path]) -> str:
     title = "ganforge report" + (f": {', '.join(studies)}" if studies else "")
     described = [r.study.get("description") for r in runs if r.study and r.study.get("description")]
     stamp = time.strftime("%Y-%m-%d %H:%M")
+    experiments = group(runs)
+    doc = build(runs)
+    single = all(len(e.runs) == 1 for e in experiments)
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         f"<title>{escape(title)}</title><link rel='icon' href='data:,'>"
         f"<style>{STYLE}</style></head><body>"
         f"<h1>{escape(title)}</h1>"
         + (f"<p class='note'>{escape(described[0])}</p>" if described else "")
-        + f"<p class='note'>{len(runs)} runs from {escape(', '.join(map(str, sources)))}; "
-        f"generated {stamp}. Click a column to sort; the best value of each metric is green. "
-        "Only config keys that differ between runs are shown.</p>"
+        + f"<p class='note'>{len(runs)} runs in {len(experiments)} experiments from "
+        f"{escape(', '.join(map(str, sources)))}; generated {stamp}. Click a column to sort."
+        + (SINGLE_SEED if single else "")
+        + "</p>"
         + published_html(runs)
+        + sections.findings_html(doc)
+        + sections.experiments_html(doc, experiments)
+        + sections.significance_html(doc)
+        + sections.published_html(doc)
+        + sections.curves_html(doc, experiments)
+        + sections.samples_html(experiments, image_uri)
+        + f"<details{' open' if single else ''}><summary>All {len(runs)} runs</summary>"
+        "<p class='note'>The best value of each metric is green. Only config keys that "
+        "differ between runs are shown.</p>"
         + table_html(runs)
-        + failures_html(sources)
-        + charts_html(runs)
         + samples_html(runs)
+        + "</details>"
+        + failures_html(sources)
+        + f"<p class='note'>Method: {escape(doc['method'])}</p>"
         + f"<script>{SCRIPT}</script></body></html>"
     )
+
+
+SINGLE_SEED = (
+    " <b>One seed per experiment:</b> a GAN's score moves with its seed as much as with many "
+    "settings, so these differences cannot be told from seed noise; sweep with --seeds 3."
+)
 
 
 def write_report(sources: list[Path], output: Path, fmt: str = "html") -> list[Path]:
