@@ -6,16 +6,12 @@ The browser is driven through the Chrome DevTools Protocol over `--remote-debugg
 
 from __future__ import annotations
 
-import base64
 import json
-import os
-import shutil
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
+from browser import evaluate, find_chromium
 from conftest import tiny_config
 from ganforge.cli import main
 from ganforge.studies.report import write_report
@@ -97,8 +93,10 @@ def test_html_is_self_contained(study: Path) -> None:
     (out,) = write_report([study], study.parent / "r.html")
     page = out.read_text()
     assert page.count("<tr data-run=") == 3
-    assert page.count("data:image/png;base64,") == 3 * 3  # first, middle and last grid per run
+    # first, middle and last grid per run; one grid per experiment (here a run each)
+    assert page.count("data:image/png;base64,") == 3 * 3 + 3
     assert "<svg" in page and "discriminator loss" in page
+    assert "One seed per experiment" in page  # single runs: the page says what they cannot show
     assert "Failed runs" in page and "the loss is NaN at step 3" in page
     for remote in ("http://", "https://", 'src="/', "//cdn"):
         assert remote not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
@@ -114,171 +112,24 @@ def test_report_command_and_a_single_run(study: Path, capsys) -> None:
 # ---------------------------------------------------------------- a real browser
 
 
-def find_chromium() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
-        if path := shutil.which(name):
-            return path
-    return None
-
-
-def _pipes_to_3_and_4(read_end: int, write_end: int) -> None:
-    """In the child: the pipe ends become fds 3 and 4 even if either already was 3 or 4."""
-    import fcntl
-
-    high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in (read_end, write_end)]
-    os.dup2(high[0], 3)
-    os.dup2(high[1], 4)
-
-
-class Browser:
-    """Headless Chromium driven over --remote-debugging-pipe (CDP without websockets)."""
-
-    def __init__(self, binary: str, profile: Path) -> None:
-        to_child, self._write = os.pipe()
-        self._read, from_child = os.pipe()
-        # the child reads commands on fd 3 and writes replies on fd 4
-        self.proc = subprocess.Popen(
-            [
-                binary,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-extensions",
-                "--disable-background-networking",
-                "--remote-debugging-pipe",
-                f"--user-data-dir={profile}",
-                "about:blank",
-            ],
-            pass_fds=(3, 4),
-            preexec_fn=lambda: _pipes_to_3_and_4(to_child, from_child),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        os.close(to_child)
-        os.close(from_child)
-        self._buffer = b""
-        self._next_id = 0
-        self.events: list[dict] = []
-
-    def send(self, method: str, params: dict | None = None, session: str | None = None) -> dict:
-        self._next_id += 1
-        message = {"id": self._next_id, "method": method, "params": params or {}}
-        if session:
-            message["sessionId"] = session
-        os.write(self._write, json.dumps(message).encode() + b"\0")
-        while True:
-            reply = self._receive(timeout=60)
-            if reply.get("id") == self._next_id:
-                if "error" in reply:
-                    raise RuntimeError(f"{method}: {reply['error']}")
-                return reply.get("result", {})
-            self.events.append(reply)
-
-    def wait_for(self, method: str, timeout: float = 60) -> dict:
-        for i, event in enumerate(self.events):
-            if event.get("method") == method:
-                return self.events.pop(i)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            event = self._receive(timeout=deadline - time.monotonic())
-            if event.get("method") == method:
-                return event
-            self.events.append(event)
-        raise TimeoutError(method)
-
-    def _receive(self, timeout: float) -> dict:
-        import select
-
-        while b"\0" not in self._buffer:
-            ready, _, _ = select.select([self._read], [], [], max(0.0, timeout))
-            if not ready:
-                raise TimeoutError("no reply from Chromium")
-            chunk = os.read(self._read, 1 << 20)
-            if not chunk:
-                raise RuntimeError("Chromium closed the DevTools pipe")
-            self._buffer += chunk
-        message, self._buffer = self._buffer.split(b"\0", 1)
-        return json.loads(message)
-
-    def close(self) -> None:
-        try:
-            self.send("Browser.close")
-        except (RuntimeError, TimeoutError, OSError):
-            pass
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        os.close(self._write)
-        os.close(self._read)
-
-
-def render(
-    page: Path, screenshot: Path, profile: Path, width: int = 1280, sort: bool = True
-) -> dict:
-    """Load `page` in headless Chromium; return what rendered and the console errors.
-    With `sort`, the first column's header is clicked twice (rows by name, descending)."""
-    binary = find_chromium()
-    browser = Browser(binary, profile)
-    try:
-        target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-        session = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})[
-            "sessionId"
-        ]
-        for domain in ("Page", "Runtime", "Log"):
-            browser.send(f"{domain}.enable", session=session)
-        browser.send(
-            "Emulation.setDeviceMetricsOverride",
-            {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": False},
-            session=session,
-        )
-        browser.send("Page.navigate", {"url": page.resolve().as_uri()}, session=session)
-        browser.wait_for("Page.loadEventFired")
-        probe = """(() => {
-            const imgs = [...document.images];
-            const th = document.querySelector('table.runs th:nth-child(1)');
-            if (SORT) { th.click(); th.click(); }  // sort by run name, descending
-            return {
-              rows: document.querySelectorAll('table.runs tbody tr').length,
-              images: imgs.length,
-              decoded: imgs.filter(i => i.complete && i.naturalWidth > 0).length,
-              svgs: document.querySelectorAll('svg.chart').length,
-              best: document.querySelectorAll('td.best').length,
-              order: [...document.querySelectorAll('table.runs tbody tr')].map(r => r.dataset.run),
-            };
-        })()"""
-        result = browser.send(
-            "Runtime.evaluate",
-            {
-                "expression": probe.replace("SORT", "true" if sort else "false"),
-                "returnByValue": True,
-                "awaitPromise": True,
-            },
-            session=session,
-        )["result"]["value"]
-        shot = browser.send("Page.captureScreenshot", {"format": "png"}, session=session)
-        screenshot.parent.mkdir(parents=True, exist_ok=True)
-        screenshot.write_bytes(base64.b64decode(shot["data"]))
-    finally:
-        browser.close()
-    result["errors"] = [_error_text(e) for e in browser.events if _is_error(e)]
-    return result
-
-
-def _is_error(event: dict) -> bool:
-    method, params = event.get("method"), event.get("params", {})
-    if method == "Runtime.exceptionThrown":
-        return True
-    if method == "Runtime.consoleAPICalled":
-        return params.get("type") in ("error", "assert")
-    if method == "Log.entryAdded":
-        return params.get("entry", {}).get("level") == "error"
-    return False
-
-
-def _error_text(event: dict) -> str:
-    return json.dumps(event.get("params", {}))[:300]
+def render(page: Path, screenshot: Path, profile: Path, width: int = 1280) -> dict:
+    """What rendered, after the run table's first header was clicked twice (rows by name,
+    descending), and the console errors."""
+    probe = """(() => {
+        const imgs = [...document.images];
+        const table = document.querySelector('table#runs');
+        const th = table.querySelector('th:nth-child(1)');
+        th.click(); th.click();  // sort by run name, descending
+        return {
+          rows: table.querySelectorAll('tbody tr').length,
+          images: imgs.length,
+          decoded: imgs.filter(i => i.complete && i.naturalWidth > 0).length,
+          svgs: document.querySelectorAll('svg.chart').length,
+          best: table.querySelectorAll('td.best').length,
+          order: [...table.querySelectorAll('tbody tr')].map(r => r.dataset.run),
+        };
+    })()"""
+    return evaluate(page, probe, screenshot, profile, width)
 
 
 def test_report_renders_in_a_real_browser(study: Path, tmp_path: Path) -> None:
@@ -289,7 +140,8 @@ def test_report_renders_in_a_real_browser(study: Path, tmp_path: Path) -> None:
     result = render(page, screenshot, tmp_path / "profile")
     assert result["errors"] == []
     assert result["rows"] == 3
-    assert result["images"] == 9 and result["decoded"] == 9  # every grid decoded
+    # 3 grids per run under "All runs", and one per experiment (here: a run each)
+    assert result["images"] == 12 and result["decoded"] == 12  # every grid decoded
     assert result["svgs"] >= 4  # the loss, D-output and metric charts
     assert result["best"] >= 2  # best fid final and best
     assert result["order"] == ["c", "b", "a"]  # the header click sorted the rows
