@@ -77,20 +77,30 @@ def _identity(run: RunData) -> str:
 
 
 def group(runs: list[RunData]) -> list[Experiment]:
-    """Experiments in the order their first run appears; runs whose configs differ only in
-    `seed` are one experiment."""
+    """Experiments in the study's order (else the order their first run appears); runs whose
+    configs differ only in `seed` are one experiment."""
     found: dict[str, Experiment] = {}
     for run in runs:
         key = _identity(run)
         if key not in found:
             found[key] = Experiment(experiment_name(run), [])
         found[key].runs.append(run)
-    experiments = list(found.values())
+    experiments = sorted(found.values(), key=lambda e: _study_order(e.runs[0]))
     names = [e.name for e in experiments]
     for e in experiments:  # two settings that strip to one name keep their run's full name
         if names.count(e.name) > 1:
             e.name = e.runs[0].name
     return experiments
+
+
+def _study_order(run: RunData) -> int:
+    """Where the run's experiment stands in its study's `runs:` list (the end if absent)."""
+    names = [
+        item if isinstance(item, str) else str(item.get("name", ""))
+        for item in (run.study or {}).get("runs") or []
+    ]
+    name = experiment_name(run).split(",")[0]
+    return names.index(name) if name in names else len(names)
 
 
 def several_evaluations(runs: list[RunData], key: str) -> bool:

@@ -9,6 +9,8 @@ from typing import Any
 
 from ganforge.studies.stats import CONFIDENCE
 
+SENTENCES = 5  # the clearest differences named in the findings; the rest are in the tables
+
 
 def fmt(value: float | None, digits: int = 4) -> str:
     if value is None or not math.isfinite(value):
@@ -82,10 +84,12 @@ def findings(doc: dict[str, Any]) -> list[str]:
         pairs = [p for p in doc["pairwise"] if p["metric"] == primary and p["which"] == which]
         if not pairs:
             continue
-        real = [p["sentence"] for p in pairs if p["significant"]]
+        real = sorted((p for p in pairs if p["significant"]), key=lambda p: p["p_holm"])
+        said = "; ".join(p["sentence"] for p in real[:SENTENCES])
+        more = f"; and {len(real) - SENTENCES} more" if len(real) > SENTENCES else ""
         out.append(
             f"- {primary} ({which}): {len(real)} of {len(pairs)} pairs differ "
-            f"(Welch, Holm-corrected){': ' + '; '.join(real) if real else '.'}"
+            f"(Welch, Holm-corrected){': ' + said + more if real else '.'}"
         )
     published = doc.get("published") or {}
     for which in ("best", "last"):

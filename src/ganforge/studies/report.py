@@ -180,7 +180,6 @@ def html_page(runs: list[RunData], sources: list[Path]) -> str:
         f"{escape(', '.join(map(str, sources)))}; generated {stamp}. Click a column to sort."
         + (SINGLE_SEED if single else "")
         + "</p>"
-        + published_html(runs)
         + sections.findings_html(doc)
         + sections.experiments_html(doc, experiments)
         + sections.significance_html(doc)
@@ -190,6 +189,7 @@ def html_page(runs: list[RunData], sources: list[Path]) -> str:
         + f"<details{' open' if single else ''}><summary>All {len(runs)} runs</summary>"
         "<p class='note'>The best value of each metric is green. Only config keys that "
         "differ between runs are shown.</p>"
+        + published_html(runs)
         + table_html(runs)
         + samples_html(runs)
         + "</details>"
