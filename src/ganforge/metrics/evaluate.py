@@ -23,6 +23,7 @@ from ganforge.metrics.features import (
     InceptionExtractor,
     batched,
 )
+from ganforge.metrics.manifold import KS, Manifold, manifolds
 from ganforge.metrics.protocols import Protocol, check_metrics, protocol
 from ganforge.metrics.reference import parse_reference, reference_features
 
@@ -128,6 +129,7 @@ class _Shared:
         self.requested: Tensor | None = None  # classes asked of a conditional generator
         self._pixels: Tensor | None = None
         self.features: dict[str, Features] = {}
+        self.manifolds: dict[tuple[str, int], dict[int, Manifold]] = {}  # (extractor, count)
 
     def pixels(self) -> Tensor:
         if self._pixels is None:
@@ -174,6 +176,15 @@ class Inputs:
     def reference(self) -> Features:
         """Features of `count` reference images (all of a smaller set) from this extractor."""
         return self._evaluator.reference(self._extractor(), self.count)
+
+    def manifolds(self) -> dict[int, Manifold]:
+        """k-NN manifolds of these features against the reference's, for every k in
+        manifold.KS: precision/recall and density/coverage of one evaluation share them."""
+        key = (self._extractor(), self.count)
+        if key not in self._shared.manifolds:
+            real, fake = self.reference().pool, self.features().pool
+            self._shared.manifolds[key] = manifolds(real, fake, KS)
+        return self._shared.manifolds[key]
 
     def labels(self) -> Tensor:
         """The class labels of the run's dataset."""

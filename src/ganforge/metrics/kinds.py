@@ -14,6 +14,7 @@ import torch
 
 from ganforge.data.toy import TOY_MIXTURES
 from ganforge.errors import GanforgeError
+from ganforge.metrics.manifold import DC_K, PR_K
 from ganforge.metrics.modes import stacked_modes, toy_coverage
 from ganforge.metrics.protocols import SIZES, Needs, metric
 from ganforge.metrics.scores import (
@@ -70,6 +71,30 @@ def accuracy(x: Inputs) -> dict[str, float]:
     if len(requested) != len(predicted):
         raise ValueError(f"{len(predicted)} samples but {len(requested)} requested labels")
     return {"": (predicted == requested.long()).float().mean().item()}
+
+
+def precision_recall(x: Inputs) -> dict[str, float]:
+    """Precision and recall, k=3 (Kynkaanniemi et al. 2019)
+
+    How realistic the samples are, and how much of the data they cover (metrics/manifold.py).
+    """
+    found = x.manifolds()[PR_K]
+    return {"precision": found.precision, "recall": found.recall}
+
+
+def density_coverage(x: Inputs) -> dict[str, float]:
+    """Density and coverage, k=5 (Naeem et al. 2020)
+
+    Precision and recall made robust to the data's outliers (metrics/manifold.py).
+    """
+    found = x.manifolds()[DC_K]
+    return {"density": found.density, "coverage": found.coverage}
+
+
+# one function, two feature spaces: Inception's, and the offline domain classifier's
+for _space, _extractor in (("", "inception"), ("_domain", "domain")):
+    metric(f"pr{_space}", extractor=_extractor, higher_is_better=True)(precision_recall)
+    metric(f"dc{_space}", extractor=_extractor, higher_is_better=True)(density_coverage)
 
 
 MODE_DATA = Needs(

@@ -20,6 +20,7 @@ DIRECTIONS: tuple[tuple[str, str | None], ...] = (
     (r"accuracy$", None),
     (r"_max_modes$", None),
     (r"_(modes|high_quality|covered)$", "higher"),
+    (r"_(precision|recall|density|coverage)$", "higher"),
     (r"_(reverse_kl|kl)$", "lower"),
     (r"^is\d", "higher"),
     (r"^(fid|kid|fid_domain|classes)\d", "lower"),
