@@ -14,6 +14,7 @@ import torch
 
 from ganforge.data.toy import TOY_MIXTURES
 from ganforge.errors import GanforgeError
+from ganforge.metrics.infinity import fid_infinity, is_infinity
 from ganforge.metrics.manifold import DC_K, PR_K
 from ganforge.metrics.modes import stacked_modes, toy_coverage
 from ganforge.metrics.protocols import SIZES, Needs, metric
@@ -91,10 +92,26 @@ def density_coverage(x: Inputs) -> dict[str, float]:
     return {"density": found.density, "coverage": found.coverage}
 
 
+def frechet_infinity(x: Inputs) -> dict:
+    """FID extrapolated to infinitely many samples (Chong & Forsyth 2020)
+
+    FID of nested subsets fitted in 1/N and read at 1/N = 0, so values at different sample
+    counts compare; the row keeps the slope and the fit's (N, FID) points.
+    """
+    return fid_infinity(x.features().pool, x.reference().pool)
+
+
+@metric("is_inf", extractor="inception", higher_is_better=True)
+def inception_infinity(x: Inputs) -> dict:
+    """Inception Score extrapolated to infinitely many samples (Chong & Forsyth 2020)"""
+    return is_infinity(x.features().logits)
+
+
 # one function, two feature spaces: Inception's, and the offline domain classifier's
 for _space, _extractor in (("", "inception"), ("_domain", "domain")):
     metric(f"pr{_space}", extractor=_extractor, higher_is_better=True)(precision_recall)
     metric(f"dc{_space}", extractor=_extractor, higher_is_better=True)(density_coverage)
+    metric(f"fid{_space}_inf", extractor=_extractor, higher_is_better=False)(frechet_infinity)
 
 
 MODE_DATA = Needs(

@@ -137,7 +137,11 @@ def metric_keys(runs: list[RunData]) -> list[str]:
     keys: dict[str, None] = {}
     for run in runs:
         for row in run.rows:
-            keys.update(dict.fromkeys(k for k in row.get("evaluated") or () if k in row))
+            keys.update(
+                dict.fromkeys(
+                    k for k in row.get("evaluated") or () if isinstance(row.get(k), int | float)
+                )
+            )
         for row in run.evals:
             for key, value in row.items():
                 if key not in NOT_METRICS and isinstance(value, int | float):

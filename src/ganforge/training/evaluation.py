@@ -64,7 +64,8 @@ class TrainingEvaluation:
             chunks.append((to_pixels(out) if out.dim() == 4 else out).cpu())  # uint8: 4x less
         expected = None if inputs.expected is None else inputs.expected.cpu()
         results = self.evaluator(torch.cat(chunks), expected)
-        self.log(f"step {step}: " + ", ".join(f"{k} {v:.4g}" for k, v in results.items()))
+        numbers = {k: v for k, v in results.items() if isinstance(v, int | float)}  # no lists
+        self.log(f"step {step}: " + ", ".join(f"{k} {v:.4g}" for k, v in numbers.items()))
         if not ev.best_metric:
             return results, False
         value = results[ev.best_metric]
