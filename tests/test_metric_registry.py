@@ -25,9 +25,20 @@ BEFORE = {
     }.items()
     for k in (1, 2, 5, 10, 50)
 } | {"modes2.5k": True, "modes26k": True}
-ADDED = {  # metrics added since: all higher-is-better
-    f"{kind}{k}k": True
-    for kind in ("accuracy", "agreement", "preservation")  # issue 9; issue 11 (two domains)
+ADDED = {  # metrics added since
+    f"{kind}{k}k": higher
+    for kind, higher in {
+        "accuracy": True,  # issue 9
+        "agreement": True,  # issue 11 (two domains)
+        "preservation": True,
+        "pr": True,  # issue 22: precision/recall, density/coverage, FID/IS at infinity
+        "pr_domain": True,
+        "dc": True,
+        "dc_domain": True,
+        "fid_inf": False,
+        "fid_domain_inf": False,
+        "is_inf": True,
+    }.items()
     for k in (1, 2, 5, 10, 50)
 }
 
