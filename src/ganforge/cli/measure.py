@@ -1,4 +1,5 @@
-"""`ganforge eval` (a trained generator's metrics) and `ganforge fid` (two image sets)."""
+"""`ganforge eval` (a trained generator's metrics), `ganforge score` and its shortcut
+`ganforge fid` (two image sets)."""
 
 from __future__ import annotations
 
@@ -31,24 +32,41 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_fid(args: argparse.Namespace) -> int:
-    from ganforge.metrics.run_eval import fid_between
-
-    _check_image_set(args.a)  # before the Inception network is loaded
-    _check_image_set(args.b)
-    print(
-        json.dumps(
-            fid_between(
-                args.a,
-                args.b,
-                num_samples=args.num_samples,
-                inception_weights=args.inception_weights,
-                device=args.device,
-                batch_size=args.batch_size,
-            ),
-            indent=2,
-        )
-    )
+    """`ganforge score A B --metrics fid`, printed as {fid, count_a, count_b}."""
+    args.metrics, args.features, args.save_features, args.seed = "fid", "inception", None, 0
+    results = _score(args)
+    print(json.dumps({k: results[k] for k in ("fid", "count_a", "count_b")}, indent=2))
     return 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    print(json.dumps(_score(args), indent=2))
+    return 0
+
+
+def _score(args: argparse.Namespace) -> dict:
+    from ganforge.metrics.score import score_sets
+
+    for source in (args.a, args.b):  # before any network is loaded
+        if not _generator(source):
+            _check_image_set(source)
+    return score_sets(
+        args.a,
+        args.b,
+        args.metrics.split(","),
+        features=args.features,
+        num_samples=args.num_samples,
+        inception_weights=args.inception_weights,
+        device=args.device,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        save_features=args.save_features,
+    )
+
+
+def _generator(source: str) -> bool:
+    path = Path(source)
+    return path.suffix in (".safetensors", ".pt") or (path / "config.yaml").exists()
 
 
 def _check_image_set(ref: str) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from ganforge.cli.images import cmd_export, cmd_interpolate, cmd_mix, cmd_sample, cmd_translate
 from ganforge.cli.listing import cmd_datasets, cmd_families, cmd_presets, cmd_summary
-from ganforge.cli.measure import cmd_eval, cmd_fid
+from ganforge.cli.measure import cmd_eval, cmd_fid, cmd_score
 from ganforge.cli.training import cmd_train
 from ganforge.studies.commands import add_commands
 
@@ -155,4 +155,20 @@ def _measuring(sub: Any) -> None:
     p = _command(sub, "fid", "FID between two image sets", cmd_fid)
     p.add_argument("a", metavar="A", help="folder, .npz file or DATASET[:SPLIT]")
     p.add_argument("b", metavar="B", help="folder, .npz file or DATASET[:SPLIT]")
+    _metric_options(p)
+    p = _command(
+        sub, "score", "any metric between two image sets (A generated, B reference)", cmd_score
+    )
+    sets = "folder, .npz, DATASET[:SPLIT], run directory, checkpoint or export"
+    p.add_argument("a", metavar="A", help=f"the generated set: {sets}")
+    p.add_argument("b", metavar="B", help=f"the reference set: {sets}")
+    p.add_argument("--metrics", default="fid,kid,pr,dc", help="e.g. fid,kid,pr,dc,fid_inf,is")
+    p.add_argument(
+        "--features",
+        default="inception",
+        choices=("inception", "domain"),
+        help="Inception (download or --inception-weights) or B's domain classifier",
+    )
+    p.add_argument("--save-features", metavar="F.npz", help="write both feature sets (a, b)")
+    p.add_argument("--seed", type=int, default=0, help="latent seed of a generator's samples")
     _metric_options(p)

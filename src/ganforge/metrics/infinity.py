@@ -24,20 +24,21 @@ POINTS = 15
 SHUFFLE_SEED = 2020
 
 
-def sizes(total: int, points: int = POINTS) -> list[int]:
-    """Sample counts from total // 10 to total, evenly spaced (at least 2 samples each)."""
-    low = max(2, total // 10)
+def sizes(total: int, points: int = POINTS, minimum: int = 2) -> list[int]:
+    """Sample counts from total // 10 (or `minimum`, up to half the total) to total, evenly
+    spaced."""
+    low = max(2, total // 10, min(minimum, total // 2))
     return sorted({int(n) for n in np.linspace(low, total, points)})
 
 
 def extrapolate(
-    samples: Tensor, score: Callable[[Tensor], float], points: int = POINTS
+    samples: Tensor, score: Callable[[Tensor], float], points: int = POINTS, minimum: int = 2
 ) -> dict[str, float | list[list[float]]]:
     """Score nested subsets of `samples` (rows), fit score = value + slope / N, and return the
     value at N = infinity, the slope and the (N, score) points."""
     order = torch.randperm(len(samples), generator=torch.Generator().manual_seed(SHUFFLE_SEED))
     shuffled = samples[order]
-    counts = sizes(len(samples), points)
+    counts = sizes(len(samples), points, minimum)
     scores = [score(shuffled[:n]) for n in counts]
     slope, value = np.polyfit(1.0 / np.asarray(counts, dtype=float), scores, 1)
     return {
@@ -48,9 +49,16 @@ def extrapolate(
 
 
 def fid_infinity(fake: Tensor, real: Tensor, points: int = POINTS) -> dict:
-    """FID-infinity of `fake` features against all of `real`'s (whose statistics are fixed)."""
+    """FID-infinity of `fake` features against all of `real`'s (whose statistics are fixed).
+    Subsets start at twice the feature dimension where the samples allow: far below it the
+    covariance is singular and FID no longer moves linearly in 1/N."""
     reference = statistics(real)
-    return extrapolate(fake, lambda subset: frechet_distance(statistics(subset), reference), points)
+    return extrapolate(
+        fake,
+        lambda subset: frechet_distance(statistics(subset), reference),
+        points,
+        minimum=2 * fake.shape[1],
+    )
 
 
 def is_infinity(logits: Tensor, points: int = POINTS) -> dict:

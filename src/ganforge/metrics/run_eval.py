@@ -1,4 +1,4 @@
-"""`ganforge eval` and `ganforge fid`: evaluation of saved generators and of image sets."""
+"""`ganforge eval`: evaluation of saved generators (image sets: metrics/score.py)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,7 @@ from pathlib import Path
 
 from ganforge.metrics.diagnostics import class_collapse
 from ganforge.metrics.evaluate import Evaluator
-from ganforge.metrics.features import InceptionExtractor
-from ganforge.metrics.reference import parse_reference, reference_features
-from ganforge.metrics.scores import frechet_distance, statistics
 from ganforge.runs import RunDir
-
-ALL_IMAGES = 50_000  # `ganforge fid` reads at most this many images from each set
 
 
 def _run_dir_of(source: Path) -> RunDir | None:
@@ -78,24 +73,3 @@ def evaluate_source(
     if run is not None:
         run.append_metrics(row)
     return row
-
-
-def fid_between(
-    a: str,
-    b: str,
-    num_samples: int | None = None,
-    inception_weights: str | None = None,
-    device: str = "auto",
-    batch_size: int = 200,
-) -> dict:
-    """FID between two image sets (folders, .npz files, dataset names)."""
-    from ganforge.device import resolve_device
-
-    extractor = InceptionExtractor(inception_weights, resolve_device(device))
-    count = num_samples or ALL_IMAGES
-    feats = [reference_features(extractor, parse_reference(x), count, batch_size) for x in (a, b)]
-    return {
-        "fid": frechet_distance(statistics(feats[0].pool), statistics(feats[1].pool)),
-        "count_a": len(feats[0].pool),
-        "count_b": len(feats[1].pool),
-    }
