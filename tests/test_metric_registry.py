@@ -38,6 +38,8 @@ ADDED = {  # metrics added since
         "fid_inf": False,
         "fid_domain_inf": False,
         "is_inf": True,
+        "ifid": False,
+        "ifid_domain": False,
     }.items()
     for k in (1, 2, 5, 10, 50)
 }

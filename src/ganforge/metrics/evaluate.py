@@ -43,11 +43,12 @@ class Evaluator:
         log: Callable[[str], None] | None = None,
         data_b: DataConfig | None = None,
         output_shape: tuple[int, ...] | None = None,
+        labelled_outputs: bool | None = None,
     ) -> None:
         if not metrics:
             raise GanforgeError("no metrics requested; e.g. --metrics fid10k,is10k")
         try:
-            check_metrics(metrics, data, output_shape)
+            check_metrics(metrics, data, output_shape, labelled_outputs)
         except DatasetError:  # the data's file is gone (an old run): metrics reading it say so
             pass
         self.specs: dict[str, Protocol] = {m: protocol(m, num_samples) for m in metrics}
@@ -102,6 +103,15 @@ class Evaluator:
             extractor = self.extractor(kind)
             self._references[key] = reference_features(extractor, self.ref, count, self.batch_size)
         return self._references[key]
+
+    def reference_labels(self, count: int) -> Tensor:
+        """Labels of the first `count` reference images (those `reference` featurises)."""
+        import dataclasses
+
+        labels = load_dataset(dataclasses.replace(self.ref, limit=count)).labels
+        if labels is None:
+            raise GanforgeError(f"the reference '{self.ref.name}' has no class labels")
+        return labels
 
     def labels(self) -> Tensor:
         if self._labels is None:
@@ -185,6 +195,10 @@ class Inputs:
             real, fake = self.reference().pool, self.features().pool
             self._shared.manifolds[key] = manifolds(real, fake, KS)
         return self._shared.manifolds[key]
+
+    def reference_labels(self) -> Tensor:
+        """The classes of the reference images that `reference()` featurises."""
+        return self._evaluator.reference_labels(self.count)
 
     def labels(self) -> Tensor:
         """The class labels of the run's dataset."""

@@ -17,7 +17,7 @@ from ganforge.errors import GanforgeError
 from ganforge.metrics.infinity import fid_infinity, is_infinity
 from ganforge.metrics.manifold import DC_K, PR_K
 from ganforge.metrics.modes import stacked_modes, toy_coverage
-from ganforge.metrics.protocols import SIZES, Needs, metric
+from ganforge.metrics.protocols import CLASSES_ASKED, SIZES, Needs, metric
 from ganforge.metrics.scores import (
     class_histogram_kl,
     frechet_distance,
@@ -64,7 +64,7 @@ def classes(x: Inputs) -> dict[str, float]:
     return {"": kl, "covered": float(covered)}
 
 
-@metric("accuracy", extractor="domain", higher_is_better=True)
+@metric("accuracy", extractor="domain", higher_is_better=True, needs=CLASSES_ASKED)
 def accuracy(x: Inputs) -> dict[str, float]:
     """Domain classifier's accuracy on the classes a conditional generator was asked for"""
     predicted = x.features().logits.argmax(1).cpu()
@@ -101,6 +101,25 @@ def frechet_infinity(x: Inputs) -> dict:
     return fid_infinity(x.features().pool, x.reference().pool)
 
 
+def intra_class_fid(x: Inputs) -> dict[str, float]:
+    """Intra-class FID: the mean over classes of FID between the samples asked for class c
+    and the data of class c (StudioGAN's IFID)
+
+    A conditional generator can score a good FID while drawing the wrong class for a label;
+    this catches it. Classes with fewer than two samples on either side are skipped.
+    """
+    fake, asked = x.features().pool, x.requested_labels().to(torch.long).cpu()
+    real, classes = x.reference().pool, x.reference_labels().to(torch.long).cpu()
+    per_class = {}
+    for c in sorted(set(asked.tolist()) & set(classes.tolist())):
+        mine, theirs = fake[asked == c], real[classes == c]
+        if len(mine) > 1 and len(theirs) > 1:
+            per_class[c] = frechet_distance(statistics(mine), statistics(theirs))
+    if not per_class:
+        raise GanforgeError("no class has two samples and two reference images to compare")
+    return {"": sum(per_class.values()) / len(per_class), "classes": float(len(per_class))}
+
+
 @metric("is_inf", extractor="inception", higher_is_better=True)
 def inception_infinity(x: Inputs) -> dict:
     """Inception Score extrapolated to infinitely many samples (Chong & Forsyth 2020)"""
@@ -112,6 +131,9 @@ for _space, _extractor in (("", "inception"), ("_domain", "domain")):
     metric(f"pr{_space}", extractor=_extractor, higher_is_better=True)(precision_recall)
     metric(f"dc{_space}", extractor=_extractor, higher_is_better=True)(density_coverage)
     metric(f"fid{_space}_inf", extractor=_extractor, higher_is_better=False)(frechet_infinity)
+    metric(f"ifid{_space}", extractor=_extractor, higher_is_better=False, needs=CLASSES_ASKED)(
+        intra_class_fid
+    )
 
 
 MODE_DATA = Needs(
@@ -173,7 +195,7 @@ def pixel_agreement(expected: torch.Tensor, got: torch.Tensor) -> float:
     return same.flatten(1).float().mean(1).mean().item()
 
 
-@metric("preservation", extractor="domain", higher_is_better=True)
+@metric("preservation", extractor="domain", higher_is_better=True, needs=CLASSES_ASKED)
 def preservation(x: Inputs) -> dict[str, float]:
     """Label preservation: domain B's classifier finds the source label in translated images"""
     predicted = x.features().logits.argmax(1).cpu()

@@ -32,6 +32,7 @@ class Needs:
     text: str  # completes "the fid10k metric needs ..."
     accepts: Callable[[DataConfig, tuple[int, ...]], bool]
     pairs: bool = False  # it scores A | B pairs side by side; the others, images like the data
+    labels: bool = False  # each sample must come with the class it should show
 
 
 def _labelled_images(cfg: DataConfig, shape: tuple[int, ...]) -> bool:
@@ -49,6 +50,8 @@ LABELLED_IMAGES = Needs(
     _labelled_images,
 )
 EXTRACTOR_NEEDS: dict[str, Needs] = {"inception": IMAGES, "domain": LABELLED_IMAGES}
+# the class each sample should show (a conditional G's request, a translator's source label)
+CLASSES_ASKED = dataclasses.replace(LABELLED_IMAGES, labels=True)
 
 Score = Callable[["Inputs"], dict[str, float]]
 
@@ -138,11 +141,15 @@ def _pairs(shape: tuple[int, ...] | None) -> bool:
 
 
 def check_metrics(
-    names: Sequence[str], data: DataConfig, output_shape: tuple[int, ...] | None = None
+    names: Sequence[str],
+    data: DataConfig,
+    output_shape: tuple[int, ...] | None = None,
+    labelled_outputs: bool | None = None,
 ) -> None:
     """Refuse unknown metric names and metrics whose input `data` cannot give, in one sentence;
     with `output_shape` (one generated sample), also a metric that compares generated images
-    with the data's when they are not of one kind (a coupled generator's pairs).
+    with the data's when they are not of one kind (a coupled generator's pairs); with
+    `labelled_outputs` False, a metric that needs each sample's intended class.
 
     Cheap: reads the dataset's shape (an .npz header at most), never the data itself.
     """
@@ -157,6 +164,11 @@ def check_metrics(
             raise ConfigError(
                 f"the {name} metric needs {spec.kind.needs.text}; "
                 f"this run's data is {describe(data, shape)}"
+            )
+        if labelled_outputs is False and spec.kind.needs.labels:
+            raise ConfigError(
+                f"the {name} metric needs each sample's intended class: a conditional generator "
+                "(model.conditional) or a translator; this run's generator is unconditional"
             )
         if _pairs(output_shape) and not spec.kind.needs.pairs:
             side = "x".join(map(str, output_shape))

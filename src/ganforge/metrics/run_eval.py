@@ -53,6 +53,7 @@ def evaluate_source(
         batch_size=batch_size,
         data_b=loaded.config.data_b,
         output_shape=loaded.output_shape,
+        labelled_outputs=loaded.family.labelled_outputs(loaded.config),
     )
     outputs, labels = loaded.sample_for_metrics(evaluator.num_samples, seed=seed, device=dev)
     results, step = evaluator(outputs, labels), loaded.step

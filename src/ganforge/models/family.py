@@ -172,6 +172,11 @@ class Family:
         """The DataConfig that G's outputs are compared with: domain B for a translator."""
         return config.data_b if self.translations else config.data
 
+    def labelled_outputs(self, config: Config) -> bool:
+        """Whether each output comes with the class it should show: the class a conditional
+        generator was asked for, or the source label a translator must keep."""
+        return config.model.conditional != "none" or bool(self.translations)
+
     def commands(self) -> list[str]:
         """What a user can do with a trained run of this family, for `ganforge families`."""
         out = ["train", "sample", "eval", "export"]

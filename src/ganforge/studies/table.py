@@ -16,14 +16,14 @@ from ganforge.studies.rundata import RunData, metric_keys
 
 # first match wins; None: shown but never highlighted (a spread, a classifier's own accuracy)
 DIRECTIONS: tuple[tuple[str, str | None], ...] = (
-    (r"_(std|slope)$", None),
+    (r"_(std|slope|classes)$", None),
     (r"accuracy$", None),
     (r"_max_modes$", None),
     (r"_(modes|high_quality|covered)$", "higher"),
     (r"_(precision|recall|density|coverage)$", "higher"),
     (r"_(reverse_kl|kl)$", "lower"),
     (r"^is(_inf)?\d", "higher"),
-    (r"^(fid|kid|fid_domain|classes)(_inf)?\d", "lower"),
+    (r"^(fid|kid|fid_domain|classes|ifid|ifid_domain)(_inf)?\d", "lower"),
 )
 IGNORED_CONFIG = ("name", "description")
 

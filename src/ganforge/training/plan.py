@@ -63,7 +63,8 @@ def resolve_config(config: Config, device: torch.device | None = None) -> Config
     family = FAMILIES.get(config.model.name)
     # a translator's outputs are domain B's; a coupled generator's are pairs
     outputs = family.output_shape(shape, shape_b)
-    check_metrics(config.eval.metrics, family.output_data(config), outputs)
+    labelled = family.labelled_outputs(config)
+    check_metrics(config.eval.metrics, family.output_data(config), outputs, labelled)
     model = dataclasses.replace(
         config.model, g=Options(to_dict(g_options)), d=Options(to_dict(d_options))
     )
