@@ -54,6 +54,8 @@ def settings(experiments: list[Experiment]) -> dict[str, str]:
     for e, run in zip(experiments, firsts, strict=True):
         groups: dict[str, list[str]] = defaultdict(list)
         for key in keys:
+            if run.config.get(key) in (None, ""):  # absent in this family's options
+                continue
             section, _, leaf = key.rpartition(".")
             groups[section].append(f"{leaf}={format_cell(run.config.get(key))}")
         out[e.name] = "; ".join(
