@@ -7,6 +7,7 @@ scales crisply in any browser. Long series are thinned to at most MAX_POINTS per
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from html import escape
 
 PALETTE = (
@@ -83,6 +84,37 @@ def line_chart(
     def sy(y: float) -> float:
         return TOP + (1 - (y - y0) / (y1 - y0)) * plot_h
 
+    parts = _frame(title, xlabel, (x0, x1, y0, y1), sx, sy)
+    for name, pts in shaded.items():
+        fill = color(runs.index(name)) if name in runs else "#000"
+        outline = [*((x, hi) for x, _, hi in pts), *((x, lo) for x, lo, _ in reversed(pts))]
+        path = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in outline)
+        parts.append(f'<polygon class="band" points="{path}" fill="{fill}" fill-opacity="0.15"/>')
+    for name, pts in finite.items():
+        stroke = color(runs.index(name)) if name in runs else "#000"
+        if len(pts) == 1:
+            x, y = pts[0]
+            parts.append(f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="3" fill="{stroke}"/>')
+            continue
+        path = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in _thin(pts))
+        parts.append(
+            f'<polyline points="{path}" fill="none" stroke="{stroke}" stroke-width="1.4">'
+            f"<title>{escape(name)}</title></polyline>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _frame(
+    title: str,
+    xlabel: str,
+    box: tuple[float, float, float, float],
+    sx: Callable[[float], float],
+    sy: Callable[[float], float],
+) -> list[str]:
+    """The SVG head, title, frame, grid, tick labels and x label of a chart over `box`."""
+    x0, x1, y0, y1 = box
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     parts = [
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" '
         f'xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{escape(title)}">',
@@ -106,24 +138,7 @@ def line_chart(
     parts.append(
         f'<text x="{centre}" y="{HEIGHT - 4}" text-anchor="middle">{escape(xlabel)}</text>'
     )
-    for name, pts in shaded.items():
-        fill = color(runs.index(name)) if name in runs else "#000"
-        outline = [*((x, hi) for x, _, hi in pts), *((x, lo) for x, lo, _ in reversed(pts))]
-        path = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in outline)
-        parts.append(f'<polygon class="band" points="{path}" fill="{fill}" fill-opacity="0.15"/>')
-    for name, pts in finite.items():
-        stroke = color(runs.index(name)) if name in runs else "#000"
-        if len(pts) == 1:
-            x, y = pts[0]
-            parts.append(f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="3" fill="{stroke}"/>')
-            continue
-        path = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in _thin(pts))
-        parts.append(
-            f'<polyline points="{path}" fill="none" stroke="{stroke}" stroke-width="1.4">'
-            f"<title>{escape(name)}</title></polyline>"
-        )
-    parts.append("</svg>")
-    return "".join(parts)
+    return parts
 
 
 def legend(runs: list[str]) -> str:
