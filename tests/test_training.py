@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from conftest import tiny_trainer
+from conftest import tiny_config, tiny_trainer
 from ganforge.losses import LOSSES
 from ganforge.models import FAMILIES
 
@@ -154,3 +154,43 @@ def test_learning_rate_decay_is_a_function_of_the_step(tmp_path, decay, last):
     trainer.train(progress=False)
     # the 4th and last update (step index 3 of 4) used base * factor(3/4)
     assert trainer.optimizers["g"].param_groups[0]["lr"] == pytest.approx(0.001 * last)
+
+
+class Recorder:
+    """An observer (training/sinks.py) that keeps what it is shown, and can stop the run."""
+
+    def __init__(self, stop_at: int | None = None) -> None:
+        self.rows, self.images, self.closed, self.stop_at = [], [], False, stop_at
+
+    def row(self, row, step):
+        self.rows.append((step, dict(row)))
+        if self.stop_at is not None and step >= self.stop_at:
+            raise KeyboardInterrupt  # stands for a tuner's pruning exception
+
+    def image(self, tag, grid, step):
+        self.images.append((tag, step))
+
+    def close(self):
+        self.closed = True
+
+
+def test_observers_see_every_row_and_grid_the_run_writes(tmp_path):
+    from ganforge.runs import RunDir
+    from ganforge.training import train
+
+    seen = Recorder()
+    config = tiny_config("train.log_every=1", "train.sample_every=2")
+    run = train(config, tmp_path / "run", device="cpu", progress=False, observers=[seen])
+    written = RunDir(run.path).read_metrics()
+    assert [r for _, r in seen.rows] == written and len(written) == config.train.steps
+    assert [s for s, _ in seen.rows] == [r["step"] for r in written]
+    assert ("samples", 2) in seen.images and seen.closed
+
+
+def test_an_observer_that_raises_stops_the_run(tmp_path):
+    from ganforge.training import train
+
+    seen = Recorder(stop_at=2)
+    with pytest.raises(KeyboardInterrupt):
+        train(tiny_config("train.log_every=1"), tmp_path / "run", "cpu", False, observers=[seen])
+    assert [s for s, _ in seen.rows] == [1, 2] and seen.closed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
 
 from ganforge.config import Config
@@ -10,6 +11,7 @@ from ganforge.distributed import Distributed, from_environment, shutdown
 from ganforge.runs import RunDir, next_run_path
 from ganforge.training.loop import Trainer
 from ganforge.training.plan import resolve_config
+from ganforge.training.sinks import Observer
 
 
 def train(
@@ -20,12 +22,14 @@ def train(
     runs_root: str | Path = "runs",
     force: bool = False,
     stop_on_signals: bool = False,
+    observers: Sequence[Observer] = (),
 ) -> RunDir:
     """Train `config` into a new run directory (default runs/NNNNN-NAME) and return it.
 
     A folder that holds anything but a ganforge run is refused unless `force` is set. Under
     `torchrun` every process calls this; they train together and rank 0 writes the run.
     `stop_on_signals`: SIGINT/SIGTERM stop at a step with a checkpoint (training/stopping.py).
+    `observers` see every row and grid as it is written (training/sinks.py: trackers, tuners).
     """
     job, dev = from_environment(device)
     try:
@@ -37,7 +41,8 @@ def train(
         run = RunDir(path)
         if job.is_main:
             run.check_new(force)
-        trainer = Trainer(config, run, dev, job=job)  # fails on bad data before any write
+        # fails on bad data before any write
+        trainer = Trainer(config, run, dev, job=job, observers=observers)
         if job.is_main:
             run.create(config, force)
         job.barrier()
@@ -58,6 +63,7 @@ def resume(
     steps: int | None = None,
     stop_on_signals: bool = False,
     minutes: float | None = None,
+    observers: Sequence[Observer] = (),
 ) -> RunDir:
     """Continue the run in `run_dir` from its newest good checkpoint; `steps` and `minutes`
     replace train.steps and train.minutes (to train longer)."""
@@ -70,7 +76,7 @@ def resume(
         if budget:
             config = dataclasses.replace(config, train=dataclasses.replace(config.train, **budget))
         config = resolve_config(config, dev)
-        trainer = Trainer(config, run, dev, job=job)
+        trainer = Trainer(config, run, dev, job=job, observers=observers)
         trainer.resume()
         trainer.train(progress if job.is_main else False, stop_on_signals)
     finally:

@@ -9,6 +9,7 @@ of numbers and ends with bit-identical weights on CPU.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from contextlib import nullcontext
 from typing import Any
 
@@ -25,6 +26,7 @@ from ganforge.training.cadence import agree
 from ganforge.training.divergence import watched
 from ganforge.training.parts import Parts, build_parts
 from ganforge.training.rows import check_row, log_row
+from ganforge.training.sinks import Observer
 from ganforge.training.steps import one_step
 from ganforge.training.stopping import StopSignals
 
@@ -40,8 +42,9 @@ class Trainer:
         device: torch.device | str = "cpu",
         dataset: ArrayDataset | None = None,
         job: Distributed | None = None,
+        observers: Sequence[Observer] = (),
     ) -> None:
-        self.parts: Parts = build_parts(config, run, torch.device(device), dataset, job)
+        self.parts: Parts = build_parts(config, run, torch.device(device), dataset, job, observers)
 
     def __getattr__(self, name: str) -> Any:
         if name == "parts":  # not built (yet): no recursion

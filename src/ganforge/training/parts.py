@@ -10,6 +10,7 @@ else draws from it until the first step.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -28,7 +29,7 @@ from ganforge.training.ema import GeneratorEMA
 from ganforge.training.evaluation import TrainingEvaluation
 from ganforge.training.optim import build_optimizer
 from ganforge.training.precision import Precision, compile_networks
-from ganforge.training.sinks import Sinks
+from ganforge.training.sinks import Observer, Sinks
 from ganforge.training.sources import BatchSources
 
 POINT_SAMPLES = 2000  # 2-D data: points per scatter plot
@@ -88,15 +89,17 @@ def build_parts(
     device: torch.device,
     dataset: ArrayDataset | None = None,
     job: Distributed | None = None,
+    observers: Sequence[Observer] = (),
 ) -> Parts:
-    """Data, networks, optimisers, streams, grids and evaluation for `config`, in seed order."""
+    """Data, networks, optimisers, streams, grids and evaluation for `config`, in seed order;
+    `observers` see every row and grid the run writes (training/sinks.py)."""
     job = job or Distributed()
     if config.train.batch_size % job.world_size:
         raise ConfigError(
             f"train.batch_size={config.train.batch_size} is the global batch and must "
             f"split evenly over the {job.world_size} processes"
         )
-    sinks = Sinks(run, enabled=job.is_main)  # only rank 0 writes the run
+    sinks = Sinks(run, enabled=job.is_main, observers=observers)  # only rank 0 writes the run
     torch.manual_seed(config.seed)  # weight init and dropout masks
     dataset = dataset if dataset is not None else load_dataset(config.data)
     dataset_b = load_dataset(config.data_b) if config.data_b else None  # domain B

@@ -4,17 +4,34 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from ganforge.metrics.diagnostics import Alarm
 from ganforge.runs import RunDir
 
 
+class Observer(Protocol):
+    """Anything that wants a run's rows and grids as they are written: an experiment tracker
+    (MLflow, W&B), a hyper-parameter search reporting to its pruner, a notebook's live plot.
+    An observer may raise to stop training (the loop treats it like any other exception); it
+    must not change the row."""
+
+    def row(self, row: dict[str, Any], step: int) -> None: ...
+
+    def image(self, tag: str, grid: Any, step: int) -> None: ...
+
+    def close(self) -> None: ...
+
+
 class Sinks:
     """`enabled=False` (ranks other than 0 of a distributed job) makes every sink silent."""
 
-    def __init__(self, run: RunDir, enabled: bool = True) -> None:
+    def __init__(
+        self, run: RunDir, enabled: bool = True, observers: Sequence[Observer] = ()
+    ) -> None:
         self.run, self.enabled = run, enabled
+        self.observers = list(observers) if enabled else []
         self.writer: Any = None
         self.bar: Any = None
 
@@ -62,16 +79,22 @@ class Sinks:
             for key, value in row.items():
                 if isinstance(value, float) and key != "step":
                     self.writer.add_scalar(f"train/{key}", value, step)
+        for observer in self.observers:
+            observer.row(row, step)
 
     def image(self, tag: str, grid: Any, step: int) -> None:
         if self.writer is not None:
             self.writer.add_image(tag, grid, step)
+        for observer in self.observers:
+            observer.image(tag, grid, step)
 
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
         if self.writer is not None:
             self.writer.close()
+        for observer in self.observers:
+            observer.close()
 
     def _tensorboard(self, start_step: int) -> Any:
         try:
