@@ -91,6 +91,8 @@ class TrainConfig:
     checkpoint_every: int = 1000  # steps between checkpoints (0: only at the end)
     keep_checkpoints: int = 3  # how many recent checkpoints stay on disk (0: all)
     grid_size: int = 64  # images in each sample grid, from one fixed latent batch
+    # the older TensorBoard switch, kept for old configs and run directories: false turns
+    # TensorBoard off even when log.trackers lists it (see LogConfig)
     tensorboard: bool = True
     precision: Literal["fp32", "bf16", "fp16"] = "fp32"  # autocast dtype (fp16: GPU only)
     compile: bool = False  # torch.compile the networks no phase differentiates twice
@@ -111,6 +113,23 @@ class EvalConfig:
 
 
 @dataclass(frozen=True)
+class LogConfig:
+    """Where a run's numbers go besides metrics.jsonl and log.txt. None of it changes what is
+    trained, so reports and sweeps ignore it."""
+
+    # seconds between heartbeat lines (step, s/step, ETA, losses, last metric) in log.txt and,
+    # when stdout is not a terminal (Slurm, nohup, a redirect), on stdout; 0: none
+    heartbeat_s: float = 30.0
+    # experiment trackers by name: tensorboard, mlflow (ganforge[mlflow]), wandb
+    # (ganforge[wandb]); TensorBoard writes only while train.tensorboard is also true
+    trackers: tuple[str, ...] = ("tensorboard",)
+    # MLflow tracking URI (a server's URL for a team); None: $MLFLOW_TRACKING_URI, else a
+    # local store, mlruns/ beside the run directory
+    mlflow_uri: str | None = None
+    experiment: str = "ganforge"  # the MLflow experiment and the W&B project
+
+
+@dataclass(frozen=True)
 class Config:
     name: str = "default"
     description: str = ""
@@ -124,3 +143,4 @@ class Config:
     optim: OptimConfig = field(default_factory=OptimConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
+    log: LogConfig = field(default_factory=LogConfig)

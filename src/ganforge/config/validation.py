@@ -79,6 +79,7 @@ def validate(config: Config) -> None:
         + "), and none is set",
     )
     _check_eval(config)
+    _check_log(config)
 
 
 def _check_eval(config: Config) -> None:
@@ -94,4 +95,14 @@ def _check_eval(config: Config) -> None:
     _check(
         ev.best_metric is None or ev.best_metric in ev.metrics,
         f"'eval.best_metric' ({ev.best_metric}) must be one of eval.metrics",
+    )
+
+
+def _check_log(config: Config) -> None:
+    log = config.log
+    _finite(log.heartbeat_s, "log.heartbeat_s")
+    _check(log.heartbeat_s >= 0, "'log.heartbeat_s' must be zero (no heartbeat) or positive")
+    _check(
+        len(set(log.trackers)) == len(log.trackers),
+        f"'log.trackers' names a tracker twice: {', '.join(log.trackers)}",
     )

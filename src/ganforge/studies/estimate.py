@@ -20,7 +20,7 @@ from ganforge.errors import GanforgeError
 from ganforge.studies.spec import Point
 
 TIMED_STEPS = 12  # the first two are warm-up and not counted
-NOT_ARCHITECTURE = ("name", "description", "seed", "eval")
+NOT_ARCHITECTURE = ("name", "description", "seed", "eval", "log")
 NOT_ARCHITECTURE_TRAIN = (
     "steps",
     "log_every",
@@ -57,6 +57,8 @@ def seconds_per_step(point: Point, threads: int, device: str) -> float:
         "train.sample_every=0",
         "train.checkpoint_every=0",
         "train.tensorboard=false",
+        "log.trackers=[]",
+        "log.heartbeat_s=0",
         "eval.every=0",
     ]
     config = load_config(point.source, [*point.overrides, *timing])

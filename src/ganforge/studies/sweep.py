@@ -30,8 +30,8 @@ from ganforge.studies.spec import EvalSpec, Point, Study, expand, format_value
 from ganforge.studies.state import action_for
 
 CADENCE = ("train.sample_every", "train.log_every", "train.checkpoint_every")
-# what may change between attempts of one run: its length, cadence and evaluation
-NOT_IDENTITY = ("train.steps=", "train.minutes=", "eval.", *(f"{k}=" for k in CADENCE))
+# what may change between attempts of one run: its length, cadence, evaluation and logging
+NOT_IDENTITY = ("train.steps=", "train.minutes=", "eval.", "log.", *(f"{k}=" for k in CADENCE))
 EVALS_PER_RUN = 5
 
 

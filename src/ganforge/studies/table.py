@@ -26,6 +26,7 @@ DIRECTIONS: tuple[tuple[str, str | None], ...] = (
     (r"^(fid|kid|fid_domain|classes|ifid|ifid_domain)(_inf)?\d", "lower"),
 )
 IGNORED_CONFIG = ("name", "description")
+IGNORED_SECTIONS = ("log.",)  # where a run's numbers went (trackers, heartbeat), not what it is
 
 
 def direction(metric: str) -> str | None:
@@ -51,6 +52,7 @@ def differing_keys(runs: list[RunData]) -> list[str]:
         key
         for key in keys
         if key not in IGNORED_CONFIG
+        and not key.startswith(IGNORED_SECTIONS)
         and len({json.dumps(r.config.get(key), sort_keys=True, default=str) for r in runs}) > 1
     ]
 

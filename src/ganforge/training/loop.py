@@ -19,7 +19,7 @@ from torch import Tensor
 from ganforge.config import Config
 from ganforge.data import ArrayDataset
 from ganforge.distributed import Distributed
-from ganforge.errors import TrainingStopped
+from ganforge.errors import TrainingDiverged, TrainingStopped
 from ganforge.runs import RunDir, plot_losses
 from ganforge.training import cadence, state
 from ganforge.training.cadence import agree
@@ -60,7 +60,7 @@ class Trainer:
         TrainingStopped; without it, they act as they do in the calling program."""
         p = self.parts
         t, sinks = p.config.train, p.sinks
-        sinks.open(t.steps, p.step, progress, t.tensorboard)
+        sinks.open(t.steps, p.step, progress, p.config)
         sinks.say(
             f"training '{p.config.name}' for {t.steps} steps on {p.device} "
             f"({len(p.dataset)} examples of shape {p.data_shape})"
@@ -78,6 +78,9 @@ class Trainer:
         try:
             with signals as stop:
                 self._loop(stop)
+        except (TrainingDiverged, TrainingStopped) as err:
+            sinks.note(str(err))  # the console hears it from the caller; `ganforge status` reads it
+            raise
         finally:
             sinks.close()
         early = f" of {t.steps}: train.minutes={t.minutes:g} spent" if p.step < t.steps else ""

@@ -32,6 +32,7 @@ from ganforge.metrics.classifier import DomainClassifiers
 from ganforge.models import FAMILIES, build_networks, check_domains, family_options
 from ganforge.training.optim import OPTIMIZERS
 from ganforge.training.schedule import SCHEDULES
+from ganforge.training.trackers import check_trackers
 
 
 def resolve_config(config: Config, device: torch.device | None = None) -> Config:
@@ -60,6 +61,7 @@ def resolve_config(config: Config, device: torch.device | None = None) -> Config
     OPTIMIZERS.get(config.optim.g.name)
     OPTIMIZERS.get(config.optim.d.name)
     SCHEDULES.get(config.train.lr_decay)
+    check_trackers(config)
     family = FAMILIES.get(config.model.name)
     # a translator's outputs are domain B's; a coupled generator's are pairs
     outputs = family.output_shape(shape, shape_b)

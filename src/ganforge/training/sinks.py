@@ -1,5 +1,7 @@
-"""Where a training run's numbers and messages go: metrics.jsonl, log.txt, the terminal
-(with a progress bar) and TensorBoard. The loop calls these and never formats output itself."""
+"""Where a training run's numbers and messages go: metrics.jsonl, log.txt, the terminal (a
+progress bar, or heartbeat lines when stdout is not a terminal) and the experiment trackers
+(training/trackers: TensorBoard, MLflow, W&B). The loop calls these and never formats output
+itself."""
 
 from __future__ import annotations
 
@@ -7,8 +9,10 @@ import sys
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from ganforge.config import Config
 from ganforge.metrics.diagnostics import Alarm
 from ganforge.runs import RunDir
+from ganforge.training.heartbeat import Heartbeat
 
 
 class Observer(Protocol):
@@ -32,8 +36,9 @@ class Sinks:
     ) -> None:
         self.run, self.enabled = run, enabled
         self.observers = list(observers) if enabled else []
-        self.writer: Any = None
         self.bar: Any = None
+        self.heartbeat: Heartbeat | None = None
+        self.step = 0
 
     def say(self, message: str) -> None:
         """A human message: log.txt and the terminal, above the progress bar."""
@@ -44,15 +49,24 @@ class Sinks:
 
         tqdm.write(message, file=sys.stderr)
 
-    def open(self, total: int, initial: int, progress: bool | None, tensorboard: bool) -> None:
-        """Start the progress bar and TensorBoard at `initial` (0, or the resumed step)."""
+    def note(self, message: str) -> None:
+        """A line for log.txt alone (what the caller also reports on the console)."""
+        if self.enabled:
+            self.run.log(message)
+
+    def open(self, total: int, initial: int, progress: bool | None, config: Config) -> None:
+        """Start the progress bar, the heartbeat and the trackers at `initial` (0, or the
+        resumed step). The trackers see rows before the caller's observers do."""
         from tqdm import tqdm
+
+        from ganforge.training.trackers import open_trackers
 
         if not self.enabled:
             return
-        if tensorboard:
-            self.writer = self._tensorboard(initial)
-
+        self.step = initial
+        self.observers[:0] = open_trackers(config, self.run, initial, self.say)
+        if config.log.heartbeat_s:
+            self.heartbeat = Heartbeat(total, initial, config.log.heartbeat_s)
         self.bar = tqdm(
             total=total,
             initial=initial,
@@ -63,8 +77,15 @@ class Sinks:
         )
 
     def advance(self) -> None:
+        """One step done: the bar moves, and a heartbeat line is written when one is due."""
+        self.step += 1
         if self.bar is not None:
             self.bar.update(1)
+        line = self.heartbeat.tick(self.step) if self.heartbeat else None
+        if line:
+            self.run.log(line)
+            if not _is_terminal(sys.stdout):  # a terminal has the bar instead
+                print(line, file=sys.stdout, flush=True)
 
     def record(self, row: dict[str, Any], alarms: list[Alarm], step: int) -> None:
         """One training row to every sink; alarms go into the row and the log."""
@@ -75,32 +96,24 @@ class Sinks:
             self.say(f"ALARM {alarm.name} at step {alarm.step}: {alarm.message}")
         if self.bar is not None and "d_loss" in row and "g_loss" in row:
             self.bar.set_postfix(d_loss=f"{row['d_loss']:.3f}", g_loss=f"{row['g_loss']:.3f}")
-        if self.writer is not None:
-            for key, value in row.items():
-                if isinstance(value, float) and key != "step":
-                    self.writer.add_scalar(f"train/{key}", value, step)
+        if self.heartbeat is not None:
+            self.heartbeat.observe(row)
         for observer in self.observers:
             observer.row(row, step)
 
     def image(self, tag: str, grid: Any, step: int) -> None:
-        if self.writer is not None:
-            self.writer.add_image(tag, grid, step)
         for observer in self.observers:
             observer.image(tag, grid, step)
 
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
-        if self.writer is not None:
-            self.writer.close()
         for observer in self.observers:
             observer.close()
 
-    def _tensorboard(self, start_step: int) -> Any:
-        try:
-            from torch.utils.tensorboard import SummaryWriter
-        except ImportError:
-            self.say("warning: TensorBoard is not installed; no event files are written")
-            return None
-        # purge_step drops events a killed run logged after its last checkpoint
-        return SummaryWriter(log_dir=str(self.run.tensorboard_dir), purge_step=start_step or None)
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # no isatty, or closed
+        return False
