@@ -1,4 +1,4 @@
-"""The `sweep`, `report` and `studies` subcommands, registered on the main parser by
+"""The `sweep`, `report`, `status` and `studies` subcommands, registered on the main parser by
 `add_commands` so that cli.py needs one line for all of them."""
 
 from __future__ import annotations
@@ -76,6 +76,16 @@ def cmd_studies(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    import json
+
+    from ganforge.studies.status import format_status, status
+
+    result = status(args.source)
+    print(json.dumps(result, indent=1) if args.json else format_status(result))
+    return 0
+
+
 def sweep_options(p: argparse.ArgumentParser, suppress: bool = False) -> None:
     """The sweep's options; with `suppress`, only those actually given land in the namespace."""
 
@@ -141,6 +151,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         help="html (default) | md | json | tex: the table over seeds for a paper or a script",
     )
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("status", help="where a run or a study stands, from its files")
+    p.add_argument("source", metavar="RUN_OR_STUDY_DIR")
+    p.add_argument("--json", action="store_true", help="print it as JSON")
+    p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("studies", help="list the shipped studies")
     p.set_defaults(func=cmd_studies)

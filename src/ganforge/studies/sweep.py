@@ -28,6 +28,7 @@ from ganforge.errors import GanforgeError
 from ganforge.studies.launchers import LAUNCHERS, Job
 from ganforge.studies.spec import EvalSpec, Point, Study, expand, format_value
 from ganforge.studies.state import action_for
+from ganforge.studies.sweep_progress import SweepProgress
 
 CADENCE = ("train.sample_every", "train.log_every", "train.checkpoint_every")
 # what may change between attempts of one run: its length, cadence, evaluation and logging
@@ -207,6 +208,7 @@ def sweep(
         spec = _job_spec(study, study_dir, item, threads, device)
         todo.append(Job(item.point.name, spec, study_dir / ".sweep"))
     by_name = {item.point.name: item for item in planned}
+    progress = SweepProgress(len(planned), jobs, len(planned) - len(todo) - failures, failures)
 
     def done(job: Job, outcome: dict[str, Any]) -> None:
         nonlocal failures
@@ -214,7 +216,8 @@ def sweep(
         failures += outcome["status"] != "ok"
         _record(study_dir, {**_row(item, outcome["status"], outcome.get("error")), **outcome})
         detail = outcome.get("error") or f"{outcome.get('seconds', 0):.0f} s"
-        say(f"  {job.name}: {item.action} -> {outcome['status']} ({detail})")
+        counts = progress.ended(outcome["status"] == "ok")
+        say(f"  {job.name}: {item.action} -> {outcome['status']} ({detail}) {counts}")
 
     launch(todo, jobs, done)
     ok = len(planned) - failures
