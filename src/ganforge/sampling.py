@@ -70,13 +70,15 @@ class LoadedGenerator:
         latents from one seeded stream, all of class `label` if given, else classes 0, 1, ...
         in turn; a translator translates domain A's first n images. Each batch comes with the
         labels its outputs should carry (None if unknown)."""
+        from ganforge.progress import progress
+
         if label is not None:
             self.check_class(label)
         device = torch.device(device)
         self.generator.to(device).eval()
         gen = torch.Generator(device).manual_seed(seed)
         source = SeededInputs(self.config, self.num_classes, gen, device, count=n, label=label)
-        for start in range(0, n, batch_size):
+        for start in progress(range(0, n, batch_size), desc="sampling", unit="batch"):
             inputs = draw_inputs(self.config, source, start, min(batch_size, n - start))
             yield self.generator(inputs.x, inputs.given), inputs.expected
 

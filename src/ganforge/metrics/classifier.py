@@ -22,6 +22,7 @@ from ganforge.errors import GanforgeError
 from ganforge.metrics.cache import cache_dir, dataset_key
 from ganforge.metrics.features import ClassifierExtractor
 from ganforge.models.classifier import DigitClassifier
+from ganforge.progress import progress
 
 EPOCHS = 4
 BATCH = 128
@@ -85,6 +86,8 @@ def _fit(
     gen = torch.Generator().manual_seed(seed)
     # small sets (1,500 digits) need more passes than MNIST to converge
     epochs = max(epochs, -(-MIN_UPDATES * BATCH // len(train)))
+    batches = -(-len(train) // BATCH)
+    bar = progress(total=epochs * batches, desc="domain classifier", unit="batch")
     for _ in range(epochs):
         model.train()
         order = torch.randperm(len(train), generator=gen)
@@ -98,6 +101,8 @@ def _fit(
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
+            bar.update(1)
+    bar.close()
     return model.eval(), accuracy(model, test, device)
 
 

@@ -286,6 +286,9 @@ def _file_digest(path: Path) -> str:
     return digest.hexdigest()[:12]
 
 
-def batched(images: Tensor, batch_size: int) -> Iterable[Tensor]:
-    for start in range(0, images.shape[0], batch_size):
+def batched(images: Tensor, batch_size: int, desc: str = "features") -> Iterable[Tensor]:
+    """`images` in batches, with a progress bar on a terminal or in a notebook."""
+    from ganforge.progress import progress
+
+    for start in progress(range(0, images.shape[0], batch_size), desc=desc, unit="batch"):
         yield images[start : start + batch_size]
