@@ -16,6 +16,7 @@ PAGES = (
     "families",
     "metrics",
     "studies",
+    "tracking",
     "performance",
     "distributed",
     "troubleshooting",

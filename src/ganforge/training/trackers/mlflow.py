@@ -80,11 +80,12 @@ class MlflowTracker:
 
         name = ctx.config.log.experiment
         experiment = self.client.get_experiment_by_name(name)
-        exp_id = (
-            experiment.experiment_id
-            if experiment
-            else self.client.create_experiment(name, artifact_location=self.artifacts)
-        )
+        if experiment is None:
+            # a model-training experiment: the UI shows its runs' charts, not a GenAI overview
+            kind = {"mlflow.experimentKind": "custom_model_development"}
+            exp_id = self.client.create_experiment(name, self.artifacts, tags=kind)
+        else:
+            exp_id = experiment.experiment_id
         run_id = self.client.create_run(exp_id, run_name=ctx.run.path.name).info.run_id
         params = [Param(k, v) for k, v in flat_config(ctx.config).items()]
         for start in range(0, len(params), PARAMS_PER_CALL):
