@@ -20,7 +20,12 @@ from ganforge.studies.state import CHECKPOINT
 from ganforge.studies.table import direction
 
 QUIET_S = 120.0  # files of a running run change at least this often (or 3 heartbeats)
-ENDINGS = (("finished ", "finished"), ("stopped by ", "stopped"), ("training diverged", "diverged"))
+ENDINGS = (
+    ("finished ", "finished"),
+    ("train.minutes=", "finished"),  # "... already spent at step N; nothing to train"
+    ("stopped by ", "stopped"),
+    ("training diverged", "diverged"),
+)
 
 
 def run_state(run_dir: Path, heartbeat_s: float, now: float | None = None) -> tuple[str, str]:

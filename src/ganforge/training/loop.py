@@ -72,6 +72,7 @@ class Trainer:
                 f"train.minutes={t.minutes:g} already spent at step {p.step}; nothing to "
                 "train (resume with a larger train.minutes to go on)"
             )
+            sinks.close()  # the trackers opened above end their runs
             return
         started = time.perf_counter()
         signals = StopSignals(sinks.say) if stop_on_signals else nullcontext(None)
