@@ -56,3 +56,24 @@ def test_the_domain_classifiers_training_shows_a_bar(terminal):
     _, accuracy = train_classifier(data, data, torch.device("cpu"), epochs=1)
     assert accuracy > 0.5
     assert f"domain classifier:   0%|          | 0/{MIN_UPDATES}" in terminal()
+
+
+def test_in_a_log_file_a_loop_given_log_says_where_it_is_in_lines():
+    from ganforge.config import DataConfig
+    from ganforge.data import load_dataset
+    from ganforge.metrics.classifier import MIN_UPDATES, train_classifier
+
+    lines: list[str] = []
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):  # not a terminal: no bar
+        data = load_dataset(DataConfig(name="digits", limit=256))
+        train_classifier(data, data, torch.device("cpu"), epochs=1, log=lines.append)
+    assert err.getvalue() == ""
+    assert lines[0].startswith(f"domain classifier: 0/{MIN_UPDATES} (0%), 00:00 elapsed, ETA")
+    assert lines[-1].startswith(f"domain classifier: {MIN_UPDATES}/{MIN_UPDATES} (100%)")
+    ticks: list[str] = []
+    bar = progress(total=4, desc="x", log=ticks.append, every_s=30)
+    for _ in range(4):
+        bar.update(1)  # well within 30 s: no line until the end
+    bar.close()
+    assert [t.split(",")[0] for t in ticks] == ["x: 0/4 (0%)", "x: 4/4 (100%)"]

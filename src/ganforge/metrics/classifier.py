@@ -67,11 +67,15 @@ def train_classifier(
     device: torch.device,
     epochs: int = EPOCHS,
     seed: int = 0,
+    log: Callable[[str], None] | None = None,
 ) -> tuple[DigitClassifier, float]:
+    """A classifier of `train`'s classes and its accuracy on `test`; `log` gets a progress
+    line every 30 s where no terminal shows the bar (a job's log: the first training of an
+    MNIST classifier takes minutes on a CPU)."""
     with torch.random.fork_rng(devices=[]):  # leave the caller's RNG (a training run) untouched
         torch.manual_seed(seed)
         model = DigitClassifier(train.shape[-1], train.num_classes).to(device)
-        return _fit(model, train, test, device, epochs, seed)
+        return _fit(model, train, test, device, epochs, seed, log)
 
 
 def _fit(
@@ -81,13 +85,14 @@ def _fit(
     device: torch.device,
     epochs: int,
     seed: int,
+    log: Callable[[str], None] | None = None,
 ) -> tuple[DigitClassifier, float]:
     opt = torch.optim.Adam(model.parameters(), 1e-3)
     gen = torch.Generator().manual_seed(seed)
     # small sets (1,500 digits) need more passes than MNIST to converge
     epochs = max(epochs, -(-MIN_UPDATES * BATCH // len(train)))
     batches = -(-len(train) // BATCH)
-    bar = progress(total=epochs * batches, desc="domain classifier", unit="batch")
+    bar = progress(total=epochs * batches, desc="domain classifier", unit="batch", log=log)
     for _ in range(epochs):
         model.train()
         order = torch.randperm(len(train), generator=gen)
@@ -123,7 +128,7 @@ def domain_classifier(
     else:
         train, test = _splits(base)
         log(f"training a domain classifier for '{cfg.name}' ({len(train)} images, once)")
-        model, acc = train_classifier(train, test, device)
+        model, acc = train_classifier(train, test, device, log=log)
         from ganforge.storage import atomic_write
 
         state = {
