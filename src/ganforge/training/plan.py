@@ -64,7 +64,8 @@ def resolve_config(config: Config, device: torch.device | None = None) -> Config
     # a translator's outputs are domain B's; a coupled generator's are pairs
     outputs = family.output_shape(shape, shape_b)
     labelled = family.labelled_outputs(config)
-    check_metrics(config.eval.metrics, family.output_data(config), outputs, labelled)
+    data = family.output_data(config)
+    check_metrics(config.eval.metrics, data, outputs, labelled, family.latent_spaces)
     model = dataclasses.replace(
         config.model, g=Options(to_dict(g_options)), d=Options(to_dict(d_options))
     )
