@@ -26,7 +26,7 @@ from ganforge.metrics.features import (
 )
 from ganforge.metrics.manifold import KS, Manifold, manifolds
 from ganforge.metrics.path_length import PerceptualDistance, feature_distance, path_lengths
-from ganforge.metrics.protocols import Protocol, check_metrics, protocol
+from ganforge.metrics.protocols import Protocol, check_metrics, protocol, scored_keys
 from ganforge.metrics.reference import parse_reference, reference_features
 
 
@@ -77,7 +77,8 @@ class Evaluator:
         return max(spec.count for spec in self.specs.values())
 
     def higher_is_better(self, name: str) -> bool:
-        return self.specs[name].higher_is_better
+        """The direction of a metric or of one of its scores (pr10k_recall)."""
+        return scored_keys(list(self.specs))[name].higher_is_better
 
     def __call__(
         self, samples: Tensor, labels: Tensor | None = None, paths: LatentPaths | None = None

@@ -138,8 +138,13 @@ def inception_infinity(x: Inputs) -> dict:
 
 # one function, two feature spaces: Inception's, and the offline domain classifier's
 for _space, _extractor in (("", "inception"), ("_domain", "domain")):
-    metric(f"pr{_space}", extractor=_extractor, higher_is_better=True)(precision_recall)
-    metric(f"dc{_space}", extractor=_extractor, higher_is_better=True)(density_coverage)
+    pr_keys, dc_keys = ("precision", "recall"), ("density", "coverage")
+    metric(f"pr{_space}", extractor=_extractor, higher_is_better=True, keys=pr_keys)(
+        precision_recall
+    )
+    metric(f"dc{_space}", extractor=_extractor, higher_is_better=True, keys=dc_keys)(
+        density_coverage
+    )
     metric(f"fid{_space}_inf", extractor=_extractor, higher_is_better=False)(frechet_infinity)
     metric(f"ifid{_space}", extractor=_extractor, higher_is_better=False, needs=CLASSES_ASKED)(
         intra_class_fid

@@ -69,6 +69,7 @@ class MetricKind:
     extractor: Extractor | None
     needs: Needs
     higher_is_better: bool
+    keys: tuple[str, ...] = ("",)  # the suffixes that are scores (not spreads, not counts)
 
 
 @dataclass(frozen=True)
@@ -102,11 +103,13 @@ def metric(
     higher_is_better: bool,
     needs: Needs | None = None,
     sizes: Sequence[int] = SIZES,
+    keys: tuple[str, ...] = ("",),
 ) -> Callable[[Score], Score]:
     """Register a metric function under `name` at every size in `sizes` (`fid1k`, `fid2k`...).
 
     `needs` defaults to what the extractor needs (images for Inception, labelled images for
-    the domain classifier).
+    the domain classifier). `keys` are the suffixes of the values that score the generator in
+    the metric's direction, and so may be `eval.best_metric` ("": the metric's own name).
     """
     if needs is None:
         if extractor is None:
@@ -114,7 +117,7 @@ def metric(
         needs = EXTRACTOR_NEEDS[extractor]
 
     def register(score: Score) -> Score:
-        kind = MetricKind(name, score, extractor, needs, higher_is_better)
+        kind = MetricKind(name, score, extractor, needs, higher_is_better, keys)
         text = (score.__doc__ or name).strip().splitlines()[0].rstrip(".")
         for count in sizes:
             METRICS.add(
@@ -194,3 +197,23 @@ def _check_latent(name: str, space: str | None, spaces: Sequence[str] | None) ->
         f"the {name} metric walks a generator's {space} space; this generator's latent "
         f"spaces: {has}"
     )
+
+
+def scored_keys(names: Sequence[str]) -> dict[str, Protocol]:
+    """Every row key that `names` log and that scores a generator (fid10k, pr10k_recall),
+    with the protocol that decides its direction: what `eval.best_metric` may name."""
+    out = {}
+    for name in names:
+        spec = METRICS.get(name)
+        out.update({f"{name}_{k}" if k else name: spec for k in spec.kind.keys})
+    return out
+
+
+def check_best(best: str | None, names: Sequence[str]) -> None:
+    """Refuse an `eval.best_metric` that no metric of `names` logs as a score."""
+    keys = scored_keys(names)
+    if best is not None and best not in keys:
+        raise ConfigError(
+            f"eval.best_metric={best} is not a score that eval.metrics logs; choose one of "
+            f"{', '.join(keys)}"
+        )

@@ -27,7 +27,7 @@ from ganforge.data import DATASETS, check_data
 from ganforge.device import available_memory, format_bytes
 from ganforge.errors import ConfigError
 from ganforge.losses import LOSSES
-from ganforge.metrics import check_metrics
+from ganforge.metrics import check_best, check_metrics
 from ganforge.metrics.classifier import DomainClassifiers
 from ganforge.models import FAMILIES, build_networks, check_domains, family_options
 from ganforge.training.optim import OPTIMIZERS
@@ -66,6 +66,7 @@ def resolve_config(config: Config, device: torch.device | None = None) -> Config
     labelled = family.labelled_outputs(config)
     data = family.output_data(config)
     check_metrics(config.eval.metrics, data, outputs, labelled, family.latent_spaces)
+    check_best(config.eval.best_metric, config.eval.metrics)
     model = dataclasses.replace(
         config.model, g=Options(to_dict(g_options)), d=Options(to_dict(d_options))
     )
