@@ -19,6 +19,7 @@ MAX_POINTS = 400
 
 Series = dict[str, list[tuple[float, float]]]
 Bands = dict[str, list[tuple[float, float, float]]]  # name -> [(x, low, high)]
+Scale = Callable[[float], float]
 
 
 def color(index: int) -> str:
@@ -76,14 +77,7 @@ def line_chart(
         y0, y1 = y0 - 1, y1 + 1
     pad = (y1 - y0) * 0.05
     y0, y1 = y0 - pad, y1 + pad
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-
-    def sx(x: float) -> float:
-        return LEFT + (x - x0) / (x1 - x0) * plot_w
-
-    def sy(y: float) -> float:
-        return TOP + (1 - (y - y0) / (y1 - y0)) * plot_h
-
+    sx, sy = _scales((x0, x1, y0, y1))
     parts = _frame(title, xlabel, (x0, x1, y0, y1), sx, sy)
     for name, pts in shaded.items():
         fill = color(runs.index(name)) if name in runs else "#000"
@@ -120,15 +114,9 @@ def scatter_chart(
     ys = [p[i] for p in found.values() for i in (1, 4, 5) if math.isfinite(p[i])]
     x0, x1 = _padded(min(xs), max(xs))
     y0, y1 = _padded(min(ys), max(ys))
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-
-    def sx(x: float) -> float:
-        return LEFT + (x - x0) / (x1 - x0) * plot_w
-
-    def sy(y: float) -> float:
-        return TOP + (1 - (y - y0) / (y1 - y0)) * plot_h
-
+    sx, sy = _scales((x0, x1, y0, y1))
     parts = _frame(title, xlabel, (x0, x1, y0, y1), sx, sy)
+    plot_h = HEIGHT - TOP - BOTTOM
     parts.append(
         f'<text x="12" y="{TOP + plot_h / 2}" text-anchor="middle" '
         f'transform="rotate(-90 12 {TOP + plot_h / 2})">{escape(ylabel)}</text>'
@@ -148,6 +136,16 @@ def scatter_chart(
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _scales(box: tuple[float, float, float, float]) -> tuple[Scale, Scale]:
+    """Data x and y to SVG coordinates inside the plot area (y grows downwards in SVG)."""
+    x0, x1, y0, y1 = box
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    return (
+        lambda x: LEFT + (x - x0) / (x1 - x0) * plot_w,
+        lambda y: TOP + (1 - (y - y0) / (y1 - y0)) * plot_h,
+    )
 
 
 def _padded(low: float, high: float) -> tuple[float, float]:
