@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 
 import numpy as np
 import pytest
@@ -12,8 +13,10 @@ import torch
 from prdc import compute_prdc
 
 import ganforge.metrics.evaluate as evaluate
+from conftest import tiny_config, train_cli
 from ganforge.config import DataConfig
 from ganforge.data import load_dataset
+from ganforge.errors import ConfigError
 from ganforge.metrics import METRICS, Evaluator
 from ganforge.metrics.manifold import DC_K, PR_K, manifolds
 
@@ -78,3 +81,19 @@ def test_real_digits_against_themselves_and_one_repeated_image(monkeypatch) -> N
     stuck = ev(images[:1].repeat(300, 1, 1, 1))
     assert stuck["pr_domain1k_recall"] < 0.02 and stuck["dc_domain1k_coverage"] < 0.1
     assert stuck["pr_domain1k_precision"] > 0.9  # one real-looking digit, realistic every time
+
+
+def test_the_best_checkpoint_can_follow_recall(tmp_path):
+    """pr logs two scores and no headline: best_metric names one, and higher is better."""
+    run = tmp_path / "run"
+    metrics = ["eval.every=2", "eval.metrics=[pr_domain1k]", "eval.num_samples=64"]
+    assert train_cli(run, "train.steps=6", *metrics, "eval.best_metric=pr_domain1k_recall") == 0
+    rows = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    values = {r["step"]: r["pr_domain1k_recall"] for r in rows if "pr_domain1k_recall" in r}
+    best = torch.load(run / "checkpoints" / "best.pt", weights_only=True)
+    assert best["best"] == max(values.values()) and best["step"] == max(values, key=values.get)
+
+
+def test_a_best_metric_without_a_headline_value_is_refused_before_training():
+    with pytest.raises(ConfigError, match="pr_domain1k_precision, pr_domain1k_recall"):
+        tiny_config("eval.metrics=[pr_domain1k]", "eval.best_metric=pr_domain1k")

@@ -40,6 +40,10 @@ ADDED = {  # metrics added since
         "is_inf": True,
         "ifid": False,
         "ifid_domain": False,
+        "ppl_z": False,
+        "ppl_w": False,
+        "ppl_domain_z": False,
+        "ppl_domain_w": False,
     }.items()
     for k in (1, 2, 5, 10, 50)
 }

@@ -51,6 +51,7 @@ def study(tmp_path_factory) -> Path:
 
 def test_direction_of_metrics() -> None:
     assert direction("fid5k") == direction("fid_domain5k") == direction("kid10k") == "lower"
+    assert direction("ppl_w10k") == direction("ppl_domain_z5k") == "lower"
     assert direction("is10k") == direction("modes2.5k_modes") == "higher"
     assert direction("is10k_std") is None and direction("domain_classifier_accuracy") is None
 

@@ -81,8 +81,9 @@ def truncated_samples(
     return torch.cat(out)
 
 
-def slerp(a: Tensor, b: Tensor, t: float) -> Tensor:
-    """Spherical interpolation between rows of a and b (Gaussian z keeps its norm)."""
+def slerp(a: Tensor, b: Tensor, t: float | Tensor) -> Tensor:
+    """Spherical interpolation between rows of a and b (Gaussian z keeps its norm); t is one
+    fraction or one per row, (B, 1)."""
     cos = F.cosine_similarity(a, b, dim=-1).clamp(-1 + 1e-7, 1 - 1e-7)[:, None]  # (B, 1)
     omega = torch.acos(cos)
     sin = torch.sin(omega)

@@ -26,6 +26,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         seed=args.seed,
         batch_size=args.batch_size,
         say=lambda message: print(message, file=sys.stderr),
+        lpips_weights=args.lpips_weights,
     )
     print(json.dumps(results, indent=2))
     return 0

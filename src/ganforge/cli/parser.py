@@ -151,6 +151,10 @@ def _measuring(sub: Any) -> None:
         "default: the run's training data",
     )
     p.add_argument("--seed", type=int, default=0, help="latent seed of the generated samples")
+    p.add_argument(
+        "--lpips-weights",
+        help="LPIPS VGG16 state dict for ppl_z/ppl_w; or set GANFORGE_LPIPS_WEIGHTS",
+    )
     _metric_options(p)
     p = _command(sub, "fid", "FID between two image sets", cmd_fid)
     p.add_argument("a", metavar="A", help="folder, .npz file or DATASET[:SPLIT]")

@@ -110,6 +110,7 @@ class EvalConfig:
     num_samples: int | None = None  # override the protocol's sample count (quick previews)
     best_metric: str | None = None  # keep checkpoints/best.pt, best by this metric
     inception_weights: str | None = None  # local Inception weights file (offline machines)
+    lpips_weights: str | None = None  # LPIPS VGG16 state dict for ppl_z/ppl_w (offline machines)
 
 
 @dataclass(frozen=True)

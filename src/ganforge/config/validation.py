@@ -93,8 +93,9 @@ def _check_eval(config: Config) -> None:
     )
     _check(ev.num_samples is None or ev.num_samples >= 2, "'eval.num_samples' must be at least 2")
     _check(
-        ev.best_metric is None or ev.best_metric in ev.metrics,
-        f"'eval.best_metric' ({ev.best_metric}) must be one of eval.metrics",
+        ev.best_metric is None or any(ev.best_metric.startswith(m) for m in ev.metrics),
+        f"'eval.best_metric' ({ev.best_metric}) must be one of eval.metrics (or one of the "
+        "values it logs, as pr10k_recall)",
     )
 
 

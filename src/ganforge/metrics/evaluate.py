@@ -17,6 +17,7 @@ from torch import Tensor
 from ganforge.config import DataConfig
 from ganforge.data import load_dataset, to_pixels
 from ganforge.errors import DatasetError, GanforgeError
+from ganforge.latent_paths import LatentPaths
 from ganforge.metrics.features import (
     ClassifierExtractor,
     Features,
@@ -24,7 +25,8 @@ from ganforge.metrics.features import (
     batched,
 )
 from ganforge.metrics.manifold import KS, Manifold, manifolds
-from ganforge.metrics.protocols import Protocol, check_metrics, protocol
+from ganforge.metrics.path_length import PerceptualDistance, feature_distance, path_lengths
+from ganforge.metrics.protocols import Protocol, check_metrics, protocol, scored_keys
 from ganforge.metrics.reference import parse_reference, reference_features
 
 
@@ -44,11 +46,13 @@ class Evaluator:
         data_b: DataConfig | None = None,
         output_shape: tuple[int, ...] | None = None,
         labelled_outputs: bool | None = None,
+        latent_spaces: Sequence[str] | None = None,
+        lpips_weights: str | None = None,
     ) -> None:
         if not metrics:
             raise GanforgeError("no metrics requested; e.g. --metrics fid10k,is10k")
         try:
-            check_metrics(metrics, data, output_shape, labelled_outputs)
+            check_metrics(metrics, data, output_shape, labelled_outputs, latent_spaces)
         except DatasetError:  # the data's file is gone (an old run): metrics reading it say so
             pass
         self.specs: dict[str, Protocol] = {m: protocol(m, num_samples) for m in metrics}
@@ -58,6 +62,8 @@ class Evaluator:
         self.device = torch.device(device)
         self.batch_size = batch_size
         self.inception_weights = inception_weights
+        self.lpips_weights = lpips_weights
+        self._lpips: PerceptualDistance | None = None
         self.log = log or (lambda message: print(message, file=sys.stderr))  # stdout is data
         self._extractors: dict[str, object] = {}
         self._classifiers: dict[DataConfig, tuple[ClassifierExtractor, float]] = {}
@@ -71,13 +77,17 @@ class Evaluator:
         return max(spec.count for spec in self.specs.values())
 
     def higher_is_better(self, name: str) -> bool:
-        return self.specs[name].higher_is_better
+        """The direction of a metric or of one of its scores (pr10k_recall)."""
+        return scored_keys(list(self.specs))[name].higher_is_better
 
-    def __call__(self, samples: Tensor, labels: Tensor | None = None) -> dict[str, float]:
+    def __call__(
+        self, samples: Tensor, labels: Tensor | None = None, paths: LatentPaths | None = None
+    ) -> dict[str, float]:
         """Score generated samples: images in [-1, 1] or uint8 (N, C, H, W), or points (N, D);
-        `labels` (N,) are the classes a conditional generator was asked for."""
+        `labels` (N,) are the classes a conditional generator was asked for; `paths`, the
+        generator itself, for the metrics that walk its latent space."""
         shared = _Shared(self, samples)
-        shared.requested = labels
+        shared.requested, shared.paths = labels, paths
         results: dict[str, float] = {}
         for name, spec in self.specs.items():
             values = spec.kind.score(Inputs(shared, spec))
@@ -88,6 +98,12 @@ class Evaluator:
         if kind not in self._extractors:
             self._extractors[kind] = EXTRACTORS[kind](self)
         return self._extractors[kind]
+
+    def perceptual(self) -> PerceptualDistance:
+        """LPIPS VGG16, loaded once (metrics/path_length.py)."""
+        if self._lpips is None:
+            self._lpips = PerceptualDistance(self.lpips_weights, self.device)
+        return self._lpips
 
     def classifier(self, cfg: DataConfig) -> tuple[ClassifierExtractor, float]:
         """The domain classifier of `cfg`'s dataset (trained once, cached) and its accuracy."""
@@ -137,6 +153,7 @@ class _Shared:
         self.evaluator = evaluator
         self.samples = samples
         self.requested: Tensor | None = None  # classes asked of a conditional generator
+        self.paths: LatentPaths | None = None  # the generator, for path metrics
         self._pixels: Tensor | None = None
         self.features: dict[str, Features] = {}
         self.manifolds: dict[tuple[str, int], dict[int, Manifold]] = {}  # (extractor, count)
@@ -213,6 +230,24 @@ class Inputs:
                 "(model.conditional) and the labels it was asked for"
             )
         return labels[: self.count]
+
+    def path_lengths(self, perceptual: bool) -> Tensor:
+        """`count` path lengths in the latent space this metric walks (metrics/path_length.py),
+        measured by LPIPS or, with `perceptual` False, by this metric's extractor's features."""
+        paths = self._shared.paths
+        if paths is None:
+            raise GanforgeError(
+                f"the {self.spec.kind.name} metric walks a generator's latent space and needs "
+                "the generator (a run, a checkpoint or an export), not a set of images"
+            )
+        if perceptual:
+            distance = self._evaluator.perceptual()
+        else:
+            extractor = self._evaluator.extractor(self._extractor())
+            distance = feature_distance(lambda images: extractor([(images + 1) * 127.5]).pool)
+        batch = self._evaluator.batch_size
+        space = self.spec.kind.needs.latent or "z"
+        return path_lengths(paths, space, distance, self.count, batch)
 
     def classifier(self, cfg: DataConfig) -> tuple[ClassifierExtractor, float]:
         """The domain classifier of another dataset (Stacked MNIST's digits) and its accuracy."""

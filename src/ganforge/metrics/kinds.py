@@ -8,6 +8,7 @@ metric is one function and its `@metric` line here.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 import torch
@@ -17,7 +18,16 @@ from ganforge.errors import GanforgeError
 from ganforge.metrics.infinity import fid_infinity, is_infinity
 from ganforge.metrics.manifold import DC_K, PR_K
 from ganforge.metrics.modes import stacked_modes, toy_coverage
-from ganforge.metrics.protocols import CLASSES_ASKED, SIZES, Needs, metric
+from ganforge.metrics.path_length import trimmed_mean
+from ganforge.metrics.protocols import (
+    CLASSES_ASKED,
+    LABELLED_IMAGES,
+    PATHS_W,
+    PATHS_Z,
+    SIZES,
+    Needs,
+    metric,
+)
 from ganforge.metrics.scores import (
     class_histogram_kl,
     frechet_distance,
@@ -128,11 +138,43 @@ def inception_infinity(x: Inputs) -> dict:
 
 # one function, two feature spaces: Inception's, and the offline domain classifier's
 for _space, _extractor in (("", "inception"), ("_domain", "domain")):
-    metric(f"pr{_space}", extractor=_extractor, higher_is_better=True)(precision_recall)
-    metric(f"dc{_space}", extractor=_extractor, higher_is_better=True)(density_coverage)
+    pr_keys, dc_keys = ("precision", "recall"), ("density", "coverage")
+    metric(f"pr{_space}", extractor=_extractor, higher_is_better=True, keys=pr_keys)(
+        precision_recall
+    )
+    metric(f"dc{_space}", extractor=_extractor, higher_is_better=True, keys=dc_keys)(
+        density_coverage
+    )
     metric(f"fid{_space}_inf", extractor=_extractor, higher_is_better=False)(frechet_infinity)
     metric(f"ifid{_space}", extractor=_extractor, higher_is_better=False, needs=CLASSES_ASKED)(
         intra_class_fid
+    )
+
+
+def path_length(x: Inputs) -> dict[str, float]:
+    """Perceptual path length, end points, LPIPS VGG16 (Karras et al. 2019)
+
+    How far the image moves, perceptually, for a step of 1e-4 along a latent path: short in a
+    smooth latent space, long where G jumps between modes (metrics/path_length.py).
+    """
+    return {"": trimmed_mean(x.path_lengths(perceptual=True))}
+
+
+def path_length_domain(x: Inputs) -> dict[str, float]:
+    """Path length in the domain classifier's features (no LPIPS weights needed)
+
+    Karras et al.'s protocol with the squared distance of unit-length domain classifier
+    features in place of LPIPS: for offline machines; its numbers are not LPIPS PPLs.
+    """
+    return {"": trimmed_mean(x.path_lengths(perceptual=False))}
+
+
+for _needs in (PATHS_Z, PATHS_W):
+    _space = _needs.latent
+    metric(f"ppl_{_space}", extractor=None, needs=_needs, higher_is_better=False)(path_length)
+    _domain_needs = dataclasses.replace(LABELLED_IMAGES, latent=_space)
+    metric(f"ppl_domain_{_space}", extractor="domain", needs=_domain_needs, higher_is_better=False)(
+        path_length_domain
     )
 
 

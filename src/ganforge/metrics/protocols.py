@@ -33,6 +33,7 @@ class Needs:
     accepts: Callable[[DataConfig, tuple[int, ...]], bool]
     pairs: bool = False  # it scores A | B pairs side by side; the others, images like the data
     labels: bool = False  # each sample must come with the class it should show
+    latent: str | None = None  # it walks the generator's latent space "z" or "w" (path length)
 
 
 def _labelled_images(cfg: DataConfig, shape: tuple[int, ...]) -> bool:
@@ -52,6 +53,9 @@ LABELLED_IMAGES = Needs(
 EXTRACTOR_NEEDS: dict[str, Needs] = {"inception": IMAGES, "domain": LABELLED_IMAGES}
 # the class each sample should show (a conditional G's request, a translator's source label)
 CLASSES_ASKED = dataclasses.replace(LABELLED_IMAGES, labels=True)
+# path metrics need the generator itself; LPIPS measures any images, pairs side by side too
+PATHS_Z = Needs("images from a generator with a latent", IMAGES.accepts, pairs=True, latent="z")
+PATHS_W = dataclasses.replace(PATHS_Z, text="images from a style-based generator", latent="w")
 
 Score = Callable[["Inputs"], dict[str, float]]
 
@@ -65,6 +69,7 @@ class MetricKind:
     extractor: Extractor | None
     needs: Needs
     higher_is_better: bool
+    keys: tuple[str, ...] = ("",)  # the suffixes that are scores (not spreads, not counts)
 
 
 @dataclass(frozen=True)
@@ -98,11 +103,13 @@ def metric(
     higher_is_better: bool,
     needs: Needs | None = None,
     sizes: Sequence[int] = SIZES,
+    keys: tuple[str, ...] = ("",),
 ) -> Callable[[Score], Score]:
     """Register a metric function under `name` at every size in `sizes` (`fid1k`, `fid2k`...).
 
     `needs` defaults to what the extractor needs (images for Inception, labelled images for
-    the domain classifier).
+    the domain classifier). `keys` are the suffixes of the values that score the generator in
+    the metric's direction, and so may be `eval.best_metric` ("": the metric's own name).
     """
     if needs is None:
         if extractor is None:
@@ -110,7 +117,7 @@ def metric(
         needs = EXTRACTOR_NEEDS[extractor]
 
     def register(score: Score) -> Score:
-        kind = MetricKind(name, score, extractor, needs, higher_is_better)
+        kind = MetricKind(name, score, extractor, needs, higher_is_better, keys)
         text = (score.__doc__ or name).strip().splitlines()[0].rstrip(".")
         for count in sizes:
             METRICS.add(
@@ -145,11 +152,13 @@ def check_metrics(
     data: DataConfig,
     output_shape: tuple[int, ...] | None = None,
     labelled_outputs: bool | None = None,
+    latent_spaces: Sequence[str] | None = None,
 ) -> None:
     """Refuse unknown metric names and metrics whose input `data` cannot give, in one sentence;
     with `output_shape` (one generated sample), also a metric that compares generated images
     with the data's when they are not of one kind (a coupled generator's pairs); with
-    `labelled_outputs` False, a metric that needs each sample's intended class.
+    `labelled_outputs` False, a metric that needs each sample's intended class; with
+    `latent_spaces` (the generator's: z, w), a path metric in a space it does not have.
 
     Cheap: reads the dataset's shape (an .npz header at most), never the data itself.
     """
@@ -170,6 +179,7 @@ def check_metrics(
                 f"the {name} metric needs each sample's intended class: a conditional generator "
                 "(model.conditional) or a translator; this run's generator is unconditional"
             )
+        _check_latent(name, spec.kind.needs.latent, latent_spaces)
         if _pairs(output_shape) and not spec.kind.needs.pairs:
             side = "x".join(map(str, output_shape))
             raise ConfigError(
@@ -177,3 +187,33 @@ def check_metrics(
                 f"this generator makes {side} pairs side by side; score pairs with the "
                 "agreement metric"
             )
+
+
+def _check_latent(name: str, space: str | None, spaces: Sequence[str] | None) -> None:
+    if space is None or spaces is None or space in spaces:
+        return
+    has = f"only {' and '.join(spaces)}" if spaces else "none (it translates images)"
+    raise ConfigError(
+        f"the {name} metric walks a generator's {space} space; this generator's latent "
+        f"spaces: {has}"
+    )
+
+
+def scored_keys(names: Sequence[str]) -> dict[str, Protocol]:
+    """Every row key that `names` log and that scores a generator (fid10k, pr10k_recall),
+    with the protocol that decides its direction: what `eval.best_metric` may name."""
+    out = {}
+    for name in names:
+        spec = METRICS.get(name)
+        out.update({f"{name}_{k}" if k else name: spec for k in spec.kind.keys})
+    return out
+
+
+def check_best(best: str | None, names: Sequence[str]) -> None:
+    """Refuse an `eval.best_metric` that no metric of `names` logs as a score."""
+    keys = scored_keys(names)
+    if best is not None and best not in keys:
+        raise ConfigError(
+            f"eval.best_metric={best} is not a score that eval.metrics logs; choose one of "
+            f"{', '.join(keys)}"
+        )

@@ -5,10 +5,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import torch
+
+from ganforge.latent_paths import LatentPaths
 from ganforge.metrics.diagnostics import class_collapse
 from ganforge.metrics.evaluate import Evaluator
 from ganforge.runs import RunDir
+
+if TYPE_CHECKING:
+    from ganforge.sampling import LoadedGenerator
 
 
 def _run_dir_of(source: Path) -> RunDir | None:
@@ -26,6 +33,7 @@ def evaluate_source(
     seed: int = 0,
     batch_size: int = 200,
     say: Callable[[str], None] | None = None,
+    lpips_weights: str | None = None,
 ) -> dict:
     """Evaluate a run (newest checkpoint), a checkpoint or an export; log into the run.
 
@@ -43,20 +51,12 @@ def evaluate_source(
     started = time.perf_counter()
     run = _run_dir_of(Path(source))
     loaded = load_generator(source)
-    evaluator = Evaluator(
-        loaded.family.output_data(loaded.config),  # a translator's outputs are domain B's
-        [m for m in metrics if m],
-        ref=ref,
-        num_samples=num_samples,
-        inception_weights=inception_weights or loaded.config.eval.inception_weights,
-        device=dev,
-        batch_size=batch_size,
-        data_b=loaded.config.data_b,
-        output_shape=loaded.output_shape,
-        labelled_outputs=loaded.family.labelled_outputs(loaded.config),
+    evaluator = _evaluator(
+        loaded, metrics, ref, num_samples, inception_weights, lpips_weights, dev, batch_size
     )
     outputs, labels = loaded.sample_for_metrics(evaluator.num_samples, seed=seed, device=dev)
-    results, step = evaluator(outputs, labels), loaded.step
+    paths = LatentPaths.of(loaded, dev) if loaded.family.latent_space else None
+    results, step = evaluator(outputs, labels, paths), loaded.step
     row = {
         "step": step,
         "kind": "eval",
@@ -74,3 +74,30 @@ def evaluate_source(
     if run is not None:
         run.append_metrics(row)
     return row
+
+
+def _evaluator(
+    loaded: LoadedGenerator,
+    metrics: list[str],
+    ref: str | None,
+    num_samples: int | None,
+    inception_weights: str | None,
+    lpips_weights: str | None,
+    device: torch.device,
+    batch_size: int,
+) -> Evaluator:
+    """The metrics of `loaded`'s outputs, checked against what its family can give."""
+    return Evaluator(
+        loaded.family.output_data(loaded.config),  # a translator's outputs are domain B's
+        [m for m in metrics if m],
+        ref=ref,
+        num_samples=num_samples,
+        inception_weights=inception_weights or loaded.config.eval.inception_weights,
+        device=device,
+        batch_size=batch_size,
+        data_b=loaded.config.data_b,
+        output_shape=loaded.output_shape,
+        labelled_outputs=loaded.family.labelled_outputs(loaded.config),
+        latent_spaces=loaded.family.latent_spaces,
+        lpips_weights=lpips_weights or loaded.config.eval.lpips_weights,
+    )

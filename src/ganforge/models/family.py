@@ -159,6 +159,14 @@ class Family:
         """Whether G maps latents (truncation, walks), rather than translating images."""
         return not self.translations
 
+    @property
+    def latent_spaces(self) -> tuple[str, ...]:
+        """The latent spaces path metrics can walk: z for every family with a latent, and W
+        (the mapping network's output) for a style-based G; none for a translator."""
+        if not self.latent_space:
+            return ()
+        return ("z", "w") if self.style_mixing else ("z",)
+
     def output_shape(
         self, shape: tuple[int, ...], shape_b: tuple[int, ...] | None
     ) -> tuple[int, ...]:

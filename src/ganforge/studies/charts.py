@@ -19,6 +19,7 @@ MAX_POINTS = 400
 
 Series = dict[str, list[tuple[float, float]]]
 Bands = dict[str, list[tuple[float, float, float]]]  # name -> [(x, low, high)]
+Scale = Callable[[float], float]
 
 
 def color(index: int) -> str:
@@ -76,14 +77,7 @@ def line_chart(
         y0, y1 = y0 - 1, y1 + 1
     pad = (y1 - y0) * 0.05
     y0, y1 = y0 - pad, y1 + pad
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-
-    def sx(x: float) -> float:
-        return LEFT + (x - x0) / (x1 - x0) * plot_w
-
-    def sy(y: float) -> float:
-        return TOP + (1 - (y - y0) / (y1 - y0)) * plot_h
-
+    sx, sy = _scales((x0, x1, y0, y1))
     parts = _frame(title, xlabel, (x0, x1, y0, y1), sx, sy)
     for name, pts in shaded.items():
         fill = color(runs.index(name)) if name in runs else "#000"
@@ -103,6 +97,62 @@ def line_chart(
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+Point = tuple[float, float, float, float, float, float]  # x, y, x low, x high, y low, y high
+
+
+def scatter_chart(
+    title: str, points: dict[str, Point], runs: list[str], xlabel: str, ylabel: str
+) -> str:
+    """One dot per name at (x, y) with error bars from its (low, high) in each direction
+    (NaN: no bar), coloured as in `runs`: where each experiment sits between two qualities."""
+    found = {k: p for k, p in points.items() if math.isfinite(p[0]) and math.isfinite(p[1])}
+    if not found:
+        return ""
+    xs = [p[i] for p in found.values() for i in (0, 2, 3) if math.isfinite(p[i])]
+    ys = [p[i] for p in found.values() for i in (1, 4, 5) if math.isfinite(p[i])]
+    x0, x1 = _padded(min(xs), max(xs))
+    y0, y1 = _padded(min(ys), max(ys))
+    sx, sy = _scales((x0, x1, y0, y1))
+    parts = _frame(title, xlabel, (x0, x1, y0, y1), sx, sy)
+    plot_h = HEIGHT - TOP - BOTTOM
+    parts.append(
+        f'<text x="12" y="{TOP + plot_h / 2}" text-anchor="middle" '
+        f'transform="rotate(-90 12 {TOP + plot_h / 2})">{escape(ylabel)}</text>'
+    )
+    for name, (x, y, xlo, xhi, ylo, yhi) in found.items():
+        stroke = color(runs.index(name)) if name in runs else "#000"
+        bars = [((xlo, y), (xhi, y)), ((x, ylo), (x, yhi))]
+        for (ax, ay), (bx, by) in bars:
+            if all(math.isfinite(v) for v in (ax, ay, bx, by)):
+                parts.append(
+                    f'<line class="bar" x1="{sx(ax):.1f}" y1="{sy(ay):.1f}" x2="{sx(bx):.1f}" '
+                    f'y2="{sy(by):.1f}" stroke="{stroke}" stroke-width="1.2"/>'
+                )
+        parts.append(
+            f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="4" fill="{stroke}">'
+            f"<title>{escape(name)}: {_label(x)}, {_label(y)}</title></circle>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _scales(box: tuple[float, float, float, float]) -> tuple[Scale, Scale]:
+    """Data x and y to SVG coordinates inside the plot area (y grows downwards in SVG)."""
+    x0, x1, y0, y1 = box
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    return (
+        lambda x: LEFT + (x - x0) / (x1 - x0) * plot_w,
+        lambda y: TOP + (1 - (y - y0) / (y1 - y0)) * plot_h,
+    )
+
+
+def _padded(low: float, high: float) -> tuple[float, float]:
+    if high <= low:
+        return low - 0.05 * (abs(low) or 1), high + 0.05 * (abs(high) or 1)
+    pad = (high - low) * 0.08
+    return low - pad, high + pad
 
 
 def _frame(

@@ -13,7 +13,7 @@ import time
 from html import escape
 from pathlib import Path
 
-from ganforge.studies import paper
+from ganforge.studies import beyond_fid, paper
 from ganforge.studies import seeds_html as sections
 from ganforge.studies.groups import group
 from ganforge.studies.rundata import RunData, collect, failures
@@ -182,9 +182,12 @@ def html_page(runs: list[RunData], sources: list[Path]) -> str:
         + "</p>"
         + sections.findings_html(doc)
         + sections.experiments_html(doc, experiments)
+        + beyond_fid.legend_html(runs)
         + sections.significance_html(doc)
         + sections.published_html(doc)
         + sections.curves_html(doc, experiments)
+        + beyond_fid.manifold_html(experiments)
+        + beyond_fid.infinity_html(experiments)
         + sections.samples_html(experiments, image_uri)
         + f"<details{' open' if single else ''}><summary>All {len(runs)} runs</summary>"
         "<p class='note'>The best value of each metric is green. Only config keys that "

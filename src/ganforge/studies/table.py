@@ -23,7 +23,7 @@ DIRECTIONS: tuple[tuple[str, str | None], ...] = (
     (r"_(precision|recall|density|coverage)$", "higher"),
     (r"_(reverse_kl|kl)$", "lower"),
     (r"^is(_inf)?\d", "higher"),
-    (r"^(fid|kid|fid_domain|classes|ifid|ifid_domain)(_inf)?\d", "lower"),
+    (r"^(fid|kid|fid_domain|classes|ifid|ifid_domain|ppl_(domain_)?[zw])(_inf)?\d", "lower"),
 )
 IGNORED_CONFIG = ("name", "description")
 IGNORED_SECTIONS = ("log.",)  # where a run's numbers went (trackers, heartbeat), not what it is

@@ -10,6 +10,7 @@ from torch import Tensor
 from ganforge.config import Config
 from ganforge.data import ArrayDataset, to_pixels
 from ganforge.inputs import SeededInputs, draw_inputs
+from ganforge.latent_paths import LatentPaths
 from ganforge.models import FAMILIES
 
 CHUNK = 500  # images generated (or translated) per forward pass
@@ -36,9 +37,14 @@ class TrainingEvaluation:
         self.best: float | None = None  # best value of eval.best_metric so far
 
     def __call__(
-        self, sample: Callable[[Tensor, Tensor | None], Tensor], num_classes: int, step: int
+        self,
+        sample: Callable[[Tensor, Tensor | None], Tensor],
+        num_classes: int,
+        step: int,
+        paths: LatentPaths | None = None,
     ) -> tuple[dict[str, float], bool]:
-        """(results, whether eval.best_metric improved) for generator `sample(x, y)`."""
+        """(results, whether eval.best_metric improved) for generator `sample(x, y)`; `paths`,
+        the same generator, for metrics that walk its latent space."""
         from ganforge.metrics import Evaluator
 
         ev = self.config.eval
@@ -52,6 +58,7 @@ class TrainingEvaluation:
                 self.device,
                 log=self.log,
                 data_b=self.config.data_b,  # metrics of pairs read domain B's transform
+                lpips_weights=ev.lpips_weights,
             )
         n = self.evaluator.num_samples
         gen = torch.Generator(self.device).manual_seed(self.config.seed + 3)
@@ -63,7 +70,7 @@ class TrainingEvaluation:
             out = sample(inputs.x[i : i + CHUNK].to(self.device), y)
             chunks.append((to_pixels(out) if out.dim() == 4 else out).cpu())  # uint8: 4x less
         expected = None if inputs.expected is None else inputs.expected.cpu()
-        results = self.evaluator(torch.cat(chunks), expected)
+        results = self.evaluator(torch.cat(chunks), expected, paths)
         numbers = {k: v for k, v in results.items() if isinstance(v, int | float)}  # no lists
         self.log(f"step {step}: " + ", ".join(f"{k} {v:.4g}" for k, v in numbers.items()))
         if not ev.best_metric:

@@ -21,6 +21,7 @@ from ganforge.data import ArrayDataset, BatchStream, load_dataset, to_model_rang
 from ganforge.distributed import Distributed
 from ganforge.errors import ConfigError
 from ganforge.inputs import SeededInputs, draw_inputs
+from ganforge.latent_paths import LatentPaths
 from ganforge.metrics.classifier import DomainClassifiers
 from ganforge.metrics.diagnostics import FailureMonitor, pairwise_diversity
 from ganforge.models import FAMILIES, Task, build_task
@@ -71,10 +72,21 @@ class Parts:
     def data_shape(self) -> tuple[int, ...]:
         return self.dataset.shape
 
+    @property
+    def evaluated_generator(self) -> nn.Module:
+        """What evaluations and sample grids draw from: the EMA generator if there is one."""
+        return self.ema.module if self.ema else self.task.networks["generator"]
+
+    def latent_paths(self) -> LatentPaths:
+        """The evaluated generator as a function of its latent, for path metrics."""
+        model = self.config.model
+        G = self.evaluated_generator
+        return LatentPaths(G, model.latent_dim, model.latent_dist, self.num_classes, self.device)
+
     @torch.no_grad()
     def sample(self, z: Tensor, y: Tensor | None = None) -> Tensor:
         """G's (or its EMA's) outputs in eval mode, leaving G's mode as it was."""
-        G = self.ema.module if self.ema else self.task.networks["generator"]
+        G = self.evaluated_generator
         was_training = G.training
         G.eval()
         try:

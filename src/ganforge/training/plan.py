@@ -27,7 +27,7 @@ from ganforge.data import DATASETS, check_data
 from ganforge.device import available_memory, format_bytes
 from ganforge.errors import ConfigError
 from ganforge.losses import LOSSES
-from ganforge.metrics import check_metrics
+from ganforge.metrics import check_best, check_metrics
 from ganforge.metrics.classifier import DomainClassifiers
 from ganforge.models import FAMILIES, build_networks, check_domains, family_options
 from ganforge.training.optim import OPTIMIZERS
@@ -66,7 +66,9 @@ def resolve_config(config: Config, device: torch.device | None = None) -> Config
     # a translator's outputs are domain B's; a coupled generator's are pairs
     outputs = family.output_shape(shape, shape_b)
     labelled = family.labelled_outputs(config)
-    check_metrics(config.eval.metrics, family.output_data(config), outputs, labelled)
+    data = family.output_data(config)
+    check_metrics(config.eval.metrics, data, outputs, labelled, family.latent_spaces)
+    check_best(config.eval.best_metric, config.eval.metrics)
     model = dataclasses.replace(
         config.model, g=Options(to_dict(g_options)), d=Options(to_dict(d_options))
     )

@@ -40,7 +40,9 @@ def log_row(
             alarms += parts.monitor.observe_diversity(parts.step, diversity, parts.real_diversity)
     if eval_due:
         started = time.perf_counter()
-        results, improved = parts.evaluation(parts.sample, parts.num_classes, parts.step)
+        results, improved = parts.evaluation(
+            parts.sample, parts.num_classes, parts.step, parts.latent_paths()
+        )
         spent = time.perf_counter() - started
         parts.eval_seconds += spent  # evaluating is not training: train.minutes ignores it
         row.update(results, evaluated=sorted(results), eval_seconds=round(spent, 3))
