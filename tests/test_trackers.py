@@ -175,3 +175,20 @@ def test_wandb_writes_an_offline_run_without_network_or_login(tmp_path, monkeypa
     assert logged == [(r["step"], pytest.approx(r["d_loss"])) for r in run.read_metrics()]
     assert any("samples/path" in h for h in history)
     assert json.loads((run.path / "trackers.json").read_text())["wandb"]["mode"] == "offline"
+
+
+def test_a_resumed_run_continues_its_wandb_run(tmp_path, monkeypatch):
+    pytest.importorskip("wandb", reason="the W&B test needs ganforge[wandb] (in dev)")
+    monkeypatch.setenv("WANDB_MODE", "offline")  # as chosen by the user: no network check
+    monkeypatch.setenv("HOME", str(tmp_path))
+    run = _train(tmp_path, "log.trackers=[wandb]")
+    first = json.loads((run.path / "trackers.json").read_text())["wandb"]["id"]
+    resume(run.path, device="cpu", progress=False, steps=6)
+    assert json.loads((run.path / "trackers.json").read_text())["wandb"]["id"] == first
+    files = sorted((run.path / "wandb").glob("offline-run-*/run-*.wandb"))
+    assert len(files) == 2 and all(f.name == f"run-{first}.wandb" for f in files)
+    history = [
+        r.history for r in finished_records(files[1]) if r.WhichOneof("record_type") == "history"
+    ]
+    steps = [json.loads(i.value_json) for h in history for i in h.item if i.nested_key == ["_step"]]
+    assert steps[-1] == 6
