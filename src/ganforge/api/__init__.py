@@ -11,7 +11,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from ganforge.api.generator import Generator, Samples
+from ganforge import API
+from ganforge.api.generator import Generator, Samples  # noqa: F401 - exported (__all__ = API)
 from ganforge.config import Config, preset_delta, preset_names
 from ganforge.runs import RunDir
 
@@ -106,16 +107,4 @@ def report(
     return Report(write_report([Path(os.fspath(s)) for s in sources], Path(output), format))
 
 
-__all__ = [
-    "Config",
-    "Generator",
-    "Report",
-    "RunDir",
-    "Samples",
-    "evaluate",
-    "load",
-    "presets",
-    "report",
-    "resume",
-    "train",
-]
+__all__ = list(API)  # one list of the names: ganforge/__init__.py serves them lazily
