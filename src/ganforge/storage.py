@@ -1,4 +1,5 @@
-"""Crash-safe file writes, used by every layer that writes something a user may rely on."""
+"""Crash-safe file writes, used by every layer that writes something a user may rely on, and
+the cache folder where ganforge keeps what it computes once."""
 
 from __future__ import annotations
 
@@ -7,6 +8,16 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
+
+CACHE_ENV = "GANFORGE_CACHE"
+
+
+def cache_dir(*parts: str) -> Path:
+    """$GANFORGE_CACHE or ~/.cache/ganforge, with `parts` below it (created)."""
+    root = Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "ganforge")
+    path = root.joinpath(*parts)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
