@@ -111,7 +111,7 @@ def sweep_options(p: argparse.ArgumentParser, suppress: bool = False) -> None:
         "--estimate",
         action="store_true",
         default=default(False),
-        help="a dry run that first times each architecture (a dozen steps) and caches it",
+        help="a dry run that first times each architecture (30 steps) and caches it",
     )
 
 

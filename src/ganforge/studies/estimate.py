@@ -1,7 +1,7 @@
 """`ganforge sweep --dry-run` and `--estimate`: the runs and their estimated wall time.
 
 Each distinct architecture (model, data, loss, batch size, critic steps) is timed once for a few
-steps with the threads a job would get, in a throw-away run directory (`--estimate`); the
+dozen steps with the threads a job would get, in a throw-away run directory (`--estimate`); the
 timing is cached (`$GANFORGE_CACHE/step-timings.json`, keyed by the architecture, threads,
 device and PyTorch version), so `--dry-run` answers at once from the cache and says which
 architectures have no timing yet. A run's estimate is its step count times the median seconds
@@ -22,7 +22,9 @@ from typing import Any
 from ganforge.errors import GanforgeError
 from ganforge.studies.spec import Point
 
-TIMED_STEPS = 12  # the first two are warm-up and not counted
+# steps up to WARM_UP are not counted: with two threads on a shared CPU the first ten ran 2-3x
+# slower than the rest (a 300-step run here: 0.71 s/step, then 0.17-0.35)
+WARM_UP, TIMED_STEPS = 10, 30
 NOT_TIMED = "not timed yet"
 NOT_ARCHITECTURE = ("name", "description", "seed", "eval")
 NOT_ARCHITECTURE_TRAIN = (
@@ -69,7 +71,9 @@ def seconds_per_step(point: Point, threads: int, device: str) -> float:
     try:  # the trainer's log lines would bury the table: keep them out of the terminal
         with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stderr(io.StringIO()):
             run = train(config, run_dir=Path(tmp) / "timing", device=device, progress=False)
-            rows = [r for r in run.read_metrics() if r.get("step", 0) > 2 and "sec_per_step" in r]
+            rows = [
+                r for r in run.read_metrics() if r.get("step", 0) > WARM_UP and "sec_per_step" in r
+            ]
     finally:
         torch.set_num_threads(previous)
     return statistics.median(r["sec_per_step"] for r in rows)
@@ -171,5 +175,5 @@ def print_estimate(rows: list[dict[str, Any]], jobs: int, say: Any = print) -> N
     if any(r.get("error") == NOT_TIMED for r in rows):
         say(
             "runs marked 'not timed yet' have an architecture never timed here: --estimate "
-            "times each once (a dozen steps) and caches it for later dry runs"
+            "times each once (30 steps) and caches it for later dry runs"
         )
