@@ -114,14 +114,14 @@ It makes {shape} outputs, {classes}. {cfg.description}
 
 ```bash
 pip install ganforge
-ganforge sample {folder.name} -n 64 --seed 0 -o samples.png
-ganforge sample {folder.name} --seeds 0-35 -o seeds.png
+ganforge sample {folder.resolve().name} -n 64 --seed 0 -o samples.png
+ganforge sample {folder.resolve().name} --seeds 0-35 -o seeds.png
 ```
 
 ```python
 import ganforge as gf
 
-generator = gf.load("{folder.name}")
+generator = gf.load("{folder.resolve().name}")
 images = generator.sample(16, seed=0)  # images.tensor: (16, {shape.replace("x", ", ")}) in [-1, 1]
 ```
 
