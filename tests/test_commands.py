@@ -190,7 +190,8 @@ def test_every_command_on_every_family(name, tmp_path):
             ok("translate", str(run), str(inputs), "-o", str(out_npz), "--direction", direction)
             c, h, w = load_dataset(data_of(run, target)).data.shape[1:]
             assert samples(out_npz).shape == (N, h, w, c), direction
-            ok("translate", str(run), str(inputs), "-o", str(tmp_path / f"{direction}.png"))
+            png = tmp_path / f"{direction}.png"  # B's images go b2a: translate checks its input
+            ok("translate", str(run), str(inputs), "-o", str(png), "--direction", direction)
             # the export holds `generator`: it translates that direction, as the run does
             export_npz = tmp_path / f"{direction}-export.npz"
             argv = ["translate", str(exported), str(inputs), "-o", str(export_npz)]

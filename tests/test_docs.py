@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PAGES = (
     "getting-started",
     "training",
+    "notebook",
     "families",
     "metrics",
     "studies",

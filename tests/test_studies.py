@@ -348,16 +348,39 @@ def test_submitit_launcher_runs_the_same_worker(tmp_path) -> None:
     assert read_records(tmp_path / "runs" / "slurmy")[-1]["action"] == "skip"
 
 
-def test_dry_run_lists_runs_with_estimates(tmp_path, capsys) -> None:
+def test_dry_run_lists_runs_with_estimates(tmp_path, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("GANFORGE_CACHE", str(tmp_path / "cache"))  # no timing cached yet
     path = write_study(tmp_path, "dry", grid={"loss.name": ["nonsaturating", "lsgan"]})
     # options before and after the study, overrides between them
-    args = ["sweep", "--device", "cpu", str(path), "--dry-run", "train.batch_size=4", "--jobs=2"]
-    assert main([*args, "--steps", "1000"]) == 0
+    args = ["sweep", "--device", "cpu", str(path), "train.batch_size=4", "--jobs=2"]
+    names = ("loss.name=nonsaturating", "loss.name=lsgan")
+    assert main([*args, "--dry-run", "--steps", "1000"]) == 0  # at once: nothing is timed
     out = capsys.readouterr().out
-    for name in ("loss.name=nonsaturating", "loss.name=lsgan"):
-        line = next(line for line in out.splitlines() if line.startswith(name))
+    rows = [line.split() for line in out.splitlines() if line.startswith(names)]
+    assert rows == [[n, "1000", "?", "?", "(not", "timed", "yet)"] for n in names], out
+    assert "--estimate times each once" in out
+    assert main([*args, "--estimate", "--steps", "1000"]) == 0  # times them, and caches that
+    timed = capsys.readouterr().out
+    for name in names:
+        line = next(line for line in timed.splitlines() if line.startswith(name))
         assert " 1000 " in line and ("s" in line.split()[-1] or "min" in line)
-    assert "wall time with --jobs 2" in out
+    assert "wall time with --jobs 2" in timed and "not timed" not in timed
+    assert main([*args, "--dry-run", "--steps", "1000"]) == 0  # from the cache: the same
+    assert capsys.readouterr().out == timed
+
+
+def test_estimate_reads_the_cache_and_caps_a_run_at_its_minutes(tmp_path, monkeypatch) -> None:
+    from ganforge.studies.estimate import estimate, timing_key, write_timings
+
+    monkeypatch.setenv("GANFORGE_CACHE", str(tmp_path / "cache"))
+    path = write_study(tmp_path, "capped", budget={"minutes": 2, "steps": 1000})
+    points = expand(load_study(path))
+    config = load_config(points[0].source, list(points[0].overrides))
+    write_timings({timing_key(config, 1, "cpu"): 0.5})  # 0.5 s a step, as if timed before
+    (row,) = estimate(points, 1, "cpu", measure=False)
+    assert row["sec_per_step"] == 0.5 and row["seconds"] == 120  # not 1000 x 0.5 = 500
+    (other,) = estimate(points, 2, "cpu", measure=False)  # other threads: another timing
+    assert other["sec_per_step"] is None and other["error"] == "not timed yet"
 
 
 def test_studies_command_lists_shipped_studies(capsys) -> None:

@@ -81,6 +81,51 @@ def truncated_samples(
     return torch.cat(out)
 
 
+def seed_list(text: str) -> list[int]:
+    """stylegan2-ada's `--seeds`: '0-35' is 0 to 35 inclusive, '1,5,7-9' a list of both."""
+    seeds: list[int] = []
+    try:
+        for part in (p.strip() for p in text.split(",")):
+            low, dash, high = part.partition("-")
+            seeds += range(int(low), int(high) + 1) if dash else [int(part)]
+    except ValueError:
+        raise ConfigError(
+            f"--seeds takes seeds and ranges such as 0-35 or 1,5,7-9, not '{text}'"
+        ) from None
+    if not seeds:
+        raise ConfigError(f"--seeds '{text}' names no seed (a range runs low-high)")
+    return seeds
+
+
+def draw(
+    loaded: LoadedGenerator,
+    n: int = 64,
+    seed: int = 0,
+    label: int | None = None,
+    truncation: float | None = None,
+    seeds: list[int] | None = None,
+    device: torch.device | str = "cpu",
+) -> Tensor:
+    """What `ganforge sample` and `Generator.sample` draw: n samples from one seeded stream,
+    or with `seeds` one sample per seed (stylegan2-ada's `--seeds`: the same seed gives the
+    same image whatever else is drawn; a conditional generator without `label` takes
+    classes 0, 1, ... in turn); truncated when `truncation` is given."""
+    if seeds is not None:
+        classes = loaded.num_classes
+        picks = [
+            label if label is not None or not classes else i % classes for i in range(len(seeds))
+        ]
+        return torch.cat(
+            [
+                draw(loaded, 1, s, k, truncation, device=device)
+                for s, k in zip(seeds, picks, strict=True)
+            ]
+        )
+    if truncation is None:
+        return loaded.sample(n, seed=seed, label=label, device=device).cpu()
+    return truncated_samples(loaded, n, truncation, seed=seed, label=label, device=device)
+
+
 def slerp(a: Tensor, b: Tensor, t: float | Tensor) -> Tensor:
     """Spherical interpolation between rows of a and b (Gaussian z keeps its norm); t is one
     fraction or one per row, (B, 1)."""
@@ -98,18 +143,20 @@ def latent_walk(
     frames: int = 8,
     seed: int = 0,
     truncation: float = 1.0,
+    device: torch.device | str = "cpu",
 ) -> Tensor:
     """Frames (T, walks, C, H, W): each walk passes through `keyframes` random latents with
     `frames` steps between two of them; lerp in W (style-based) or slerp in z (the others)."""
     loaded.family.require_latent_space(loaded.config.model.name, "a latent walk")
     if walks < 1 or keyframes < 2 or frames < 1:
         raise ConfigError("a walk needs walks >= 1, keyframes >= 2 and frames >= 1")
-    G = loaded.generator.cpu().eval()
-    gen = torch.Generator().manual_seed(seed)
+    device, cpu = torch.device(device), torch.device("cpu")
+    G = loaded.generator.to(device).eval()
+    gen = torch.Generator().manual_seed(seed)  # latents drawn on the CPU: the same on any device
     model = loaded.config.model
-    y = loaded.labels(0, walks, torch.device("cpu"))  # one class per walk
+    y = loaded.labels(0, walks, device)  # one class per walk
     keys = [
-        sample_latent(walks, model.latent_dim, model.latent_dist, gen, torch.device("cpu"))
+        sample_latent(walks, model.latent_dim, model.latent_dist, gen, cpu).to(device)
         for _ in range(keyframes)
     ]
     style = is_style_based(G)
@@ -124,7 +171,7 @@ def latent_walk(
             else:
                 out.append(G(slerp(a, b, t), y))
     out.append(G.synthesize(keys[-1]) if style else G(keys[-1], y))
-    return torch.stack(out)
+    return torch.stack(out).cpu()
 
 
 def style_layers(group: str, num_ws: int) -> range:
@@ -146,12 +193,18 @@ def style_layers(group: str, num_ws: int) -> range:
 
 @torch.no_grad()
 def style_mixing_grid(
-    loaded: LoadedGenerator, rows: int = 4, cols: int = 4, styles: str = "coarse", seed: int = 0
+    loaded: LoadedGenerator,
+    rows: int = 4,
+    cols: int = 4,
+    styles: str = "coarse",
+    seed: int = 0,
+    device: torch.device | str = "cpu",
 ) -> Tensor:
     """A (rows + 1) x (cols + 1) grid: column sources on top, row sources on the left, and in
     each cell the row source with the column source's `styles` layers (Karras et al. fig. 3).
     The top-left corner is blank."""
-    G = loaded.generator.cpu().eval()
+    device = torch.device(device)
+    G = loaded.generator.to(device).eval()
     if not loaded.family.style_mixing or not is_style_based(G):
         styled = [n for n in FAMILIES.names() if FAMILIES.get(n).style_mixing]
         raise CheckpointError(
@@ -160,9 +213,9 @@ def style_mixing_grid(
         )
     layers = style_layers(styles, G.num_ws)
     gen, model = torch.Generator().manual_seed(seed), loaded.config.model
-    cpu = torch.device("cpu")
-    z = sample_latent(rows + cols, model.latent_dim, model.latent_dist, gen, cpu)
-    y = loaded.labels(0, rows + cols, cpu)
+    cpu = torch.device("cpu")  # latents drawn on the CPU: the same on any device
+    z = sample_latent(rows + cols, model.latent_dim, model.latent_dist, gen, cpu).to(device)
+    y = loaded.labels(0, rows + cols, device)
     w = G.mapping(z, y)  # (rows + cols, w_dim)
     row_w, col_w = w[:rows], w[rows:]
     ws = row_w[:, None, None, :].repeat(1, cols, G.num_ws, 1)  # (rows, cols, num_ws, w_dim)
@@ -172,7 +225,7 @@ def style_mixing_grid(
     blank = torch.ones_like(col_img[:1])  # white corner
     top = torch.cat([blank, col_img])[None]  # (1, cols + 1, C, H, W)
     body = torch.cat([row_img[:, None], mixed], dim=1)  # (rows, cols + 1, C, H, W)
-    return torch.cat([top, body])  # (rows + 1, cols + 1, C, H, W)
+    return torch.cat([top, body]).cpu()  # (rows + 1, cols + 1, C, H, W)
 
 
 def grid_image(images: Tensor, ncols: int):  # noqa: ANN201 - PIL.Image.Image

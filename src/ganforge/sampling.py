@@ -20,6 +20,8 @@ from ganforge.models.latent import sample_latent
 from ganforge.runs import RunDir, save_samples
 from ganforge.runs.checkpoints import load_checkpoint, newest_loadable
 
+HUB_MODEL = "model.safetensors"  # the weights file of a Hub-style folder, as transformers names it
+
 
 @dataclass
 class LoadedGenerator:
@@ -132,7 +134,8 @@ class LoadedGenerator:
 def load_generator(
     source: str | Path, use_ema: bool = True, warn: Callable[[str], None] | None = None
 ) -> LoadedGenerator:
-    """A run directory (newest loadable checkpoint), a checkpoint or a .safetensors export."""
+    """A run directory (newest loadable checkpoint), a checkpoint, a .safetensors export or
+    a Hub-style folder holding one (`ganforge export --format hub`)."""
     path = Path(source)
     if not path.exists():
         raise CheckpointError(
@@ -141,6 +144,8 @@ def load_generator(
         )
     if path.suffix == ".safetensors":
         return _load_safetensors(path)
+    if exported_model(path) is not None:
+        return _load_safetensors(path / HUB_MODEL)
     if path.is_dir():
         run = RunDir(path)
         if not run.config_path.exists() and not run.checkpoints_dir.is_dir():
@@ -161,6 +166,13 @@ def load_generator(
             f"the generator in '{path}' does not fit the networks its config describes ({first})"
         ) from None
     return LoadedGenerator(generator.eval(), config, shape, int(state["step"]), classes, shape_b)
+
+
+def exported_model(path: Path) -> Path | None:
+    """The model file of a Hub-style export folder (model.safetensors with config.yaml and a
+    model card), else None: such a folder is loaded as its export, never as a run."""
+    model = Path(path) / HUB_MODEL
+    return model if model.is_file() else None
 
 
 def _warn(message: str) -> None:
@@ -185,8 +197,9 @@ def check_sample_count(loaded: LoadedGenerator, n: int) -> None:
         )
 
 
-def write_samples(samples: torch.Tensor, out: Path) -> None:
-    """.png: a grid (or scatter for points); .npz: `samples` uint8 NHWC or float32 (N, 2)."""
+def write_samples(samples: torch.Tensor, out: Path, row_labels: list[str] | None = None) -> None:
+    """.png: a grid (or scatter for points), `row_labels` left of its rows; .npz: `samples`
+    uint8 NHWC or float32 (N, 2)."""
     out = Path(out)
     if out.suffix == ".npz":
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -196,7 +209,7 @@ def write_samples(samples: torch.Tensor, out: Path) -> None:
             array = samples.float().numpy().astype(np.float32)
         np.savez_compressed(out, samples=array)
     elif out.suffix == ".png":
-        save_samples(samples, out)
+        save_samples(samples, out, row_labels=row_labels)
     else:
         raise CheckpointError(f"output '{out}' must end in .png or .npz")
 

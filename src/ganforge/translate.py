@@ -27,9 +27,10 @@ from ganforge.errors import CheckpointError, GanforgeError
 from ganforge.models import FAMILIES, build_networks
 from ganforge.runs import RunDir
 from ganforge.runs.checkpoints import load_checkpoint, newest_loadable
-from ganforge.sampling import load_generator, write_samples
+from ganforge.sampling import exported_model, load_generator, write_samples
 
 DIRECTIONS = ("a2b", "b2a")
+MAX_PAIRS = 64  # input | output pairs in a .png: an 8 x 8 grid is still readable
 
 
 @dataclass
@@ -42,12 +43,14 @@ class LoadedTranslator:
     step: int
 
     @torch.no_grad()
-    def __call__(self, images: Tensor, batch_size: int = 256) -> Tensor:
-        """uint8 (N, C, H, W) of the input domain -> (N, C', H, W) in [-1, 1]."""
-        self.network.eval()
+    def __call__(
+        self, images: Tensor, batch_size: int = 256, device: torch.device | str = "cpu"
+    ) -> Tensor:
+        """uint8 (N, C, H, W) of the input domain -> (N, C', H, W) in [-1, 1], on the CPU."""
+        network = self.network.to(device).eval()
         return torch.cat(
             [
-                self.network(to_model_range(images[i : i + batch_size]))
+                network(to_model_range(images[i : i + batch_size]).to(device)).cpu()
                 for i in range(0, len(images), batch_size)
             ]
         )
@@ -65,7 +68,7 @@ def load_translator(
         raise CheckpointError(
             f"'{path}' does not exist; give a run directory, a checkpoint or an export"
         )
-    if path.suffix == ".safetensors":
+    if path.suffix == ".safetensors" or exported_model(path) is not None:
         return _exported(path, direction)
     if path.is_dir():
         run = RunDir(path)
@@ -150,13 +153,54 @@ def side_by_side(inputs: Tensor, outputs: Tensor) -> Tensor:
     return torch.cat([to_model_range(x), y], dim=-1)
 
 
+def check_input(source: str | Path, shape: tuple[int, ...]) -> None:
+    """Refuse images that cannot be of the input domain, in one sentence: other channels
+    (grey digits for a colour domain, or the reverse), or arrays of another size (an .npz is
+    not resized: 28-px MNIST is not 32-px MNIST-M). Image files are resized as they are read."""
+    from ganforge.data import dataset_shape
+
+    path = Path(source)
+    if path.is_dir() or path.suffix == ".npz":
+        name = "folder" if path.is_dir() else "npz"
+        native = dataset_shape(DataConfig(name=name, path=str(path)))
+    elif path.suffix.lower() in IMAGE_SUFFIXES and path.is_file():
+        from PIL import Image
+
+        with Image.open(path) as image:
+            native = (1 if image.mode in ("1", "L", "I", "I;16", "F") else 3, *image.size[::-1])
+    else:
+        return  # read_images says what is wrong with it
+    size_matters = path.suffix == ".npz"
+    if native[0] != shape[0] or (size_matters and tuple(native[1:]) != tuple(shape[1:])):
+        want, got = "x".join(map(str, shape)), "x".join(map(str, native))
+        raise GanforgeError(
+            f"input '{path}' holds {got} images and this direction reads {want} images (its "
+            "input domain); give images of that domain"
+        )
+
+
 def translate(
-    source: str | Path, inputs: str | Path, out: str | Path, direction: str = "a2b"
-) -> int:
-    """Translate every image of `inputs` into `out` (.npz or .png); returns how many."""
+    source: str | Path,
+    inputs: str | Path,
+    out: str | Path,
+    direction: str = "a2b",
+    device: torch.device | str = "cpu",
+    max_pairs: int = MAX_PAIRS,
+) -> tuple[int, Path | None]:
+    """Translate every image of `inputs` into `out` (.npz, or a .png of input | output pairs);
+    returns how many, and the .npz that holds them all when the .png shows only the first
+    `max_pairs` (a grid of 10,000 pairs cannot be looked at)."""
     translator = load_translator(source, direction)
+    check_input(inputs, translator.in_shape)
     images = read_images(inputs, translator.in_shape)
-    outputs = translator(images)
-    out = Path(out)
-    write_samples(side_by_side(images, outputs) if out.suffix == ".png" else outputs, out)
-    return len(outputs)
+    outputs = translator(images, device=device)
+    out, rest = Path(out), None
+    if out.suffix == ".png":
+        if len(outputs) > max_pairs:
+            rest = out.with_suffix(".npz")
+            write_samples(outputs, rest)
+        pairs = side_by_side(images[:max_pairs], outputs[:max_pairs])
+        write_samples(pairs, out)
+    else:
+        write_samples(outputs, out)
+    return len(outputs), rest

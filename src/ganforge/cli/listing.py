@@ -30,6 +30,7 @@ def cmd_datasets(args: argparse.Namespace) -> int:
 def cmd_families(args: argparse.Namespace) -> int:
     import dataclasses
 
+    from ganforge.config.comments import option_comments
     from ganforge.models import FAMILIES
 
     if not args.name:
@@ -41,8 +42,10 @@ def cmd_families(args: argparse.Namespace) -> int:
     print(f"model.conditional: {' | '.join(family.conditionings)}")
     print(f"commands: {', '.join(family.commands())}")
     for net, cls in (("g", family.generator_options), ("d", family.discriminator_options)):
+        comments = option_comments(cls)
         for f in dataclasses.fields(cls):
-            print(f"model.{net}.{f.name} = {f.default!r}")
+            note = f"  # {comments[f.name]}" if f.name in comments else ""
+            print(f"model.{net}.{f.name} = {f.default!r}{note}")
     return 0
 
 

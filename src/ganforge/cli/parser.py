@@ -36,20 +36,31 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--debug", action="store_true", help="show full tracebacks")
+    parser.add_argument("--version", action="version", version=f"ganforge {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     for add in (_training, _listing, _sampling, _generator_tools, _measuring, add_commands):
         add(sub)
     return parser
 
 
-GENERATOR = "RUN_DIR|CHECKPOINT|FILE.safetensors"
+GENERATOR = "RUN_DIR|CHECKPOINT|FILE.safetensors|HUB_FOLDER"
+
+
+def _version() -> str:
+    """The installed distribution's version (pip's), else the package's own."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ganforge")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def _command(
     sub: Any, name: str, help: str, func: Callable, source: str | None = None, out: str = ""
 ) -> argparse.ArgumentParser:
     """A subcommand; with `source`, the trained generator it reads, and with `out` its -o
-    file, --force and --no-ema, which every image command shares."""
+    file, --force and --device, which every image command shares."""
     p = sub.add_parser(name, help=help)
     p.set_defaults(func=func)
     if source:
@@ -59,6 +70,7 @@ def _command(
         p.add_argument(
             "--force", action="store_true", help="replace -o that ganforge did not write"
         )
+        p.add_argument("--device", default="auto", help="auto | cpu | cuda (default auto)")
     return p
 
 
@@ -101,6 +113,11 @@ def _sampling(sub: Any) -> None:
     p.add_argument("-n", type=int, default=64, help="number of samples (default 64)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
+        "--seeds",
+        metavar="LIST",
+        help="one sample per seed, as stylegan2-ada: 0-35 or 1,5,7-9 (instead of -n/--seed)",
+    )
+    p.add_argument(
         "--truncation", type=float, metavar="PSI", help="truncation trick, 0-1 (0.7 is usual)"
     )
     p.add_argument("--class", dest="label", type=int, metavar="K", help="samples of class K only")
@@ -136,9 +153,22 @@ def _generator_tools(sub: Any) -> None:
     p = _command(sub, "translate", translate, cmd_translate, GENERATOR, out)
     p.add_argument("input", metavar="INPUT", help="an .npz file, a folder or one image")
     p.add_argument("--direction", choices=("a2b", "b2a"), default="a2b")
-    export = "write the generator as .safetensors with its config"
-    p = _command(sub, "export", export, cmd_export, "RUN_DIR|CHECKPOINT", "OUT.safetensors")
+    export = "write the generator as .safetensors with its config, or a Hub-style folder"
+    out = "OUT.safetensors, or a folder with --format hub"
+    p = _command(sub, "export", export, cmd_export, "RUN_DIR|CHECKPOINT", out)
     p.add_argument("--no-ema", action="store_true", help="export the raw generator, not its EMA")
+    p.add_argument(
+        "--format",
+        choices=("safetensors", "hub"),
+        help="hub: a folder with model.safetensors, config.yaml and a README.md model card "
+        "(default: hub when -o does not end in .safetensors)",
+    )
+    p.add_argument("--license", default="other", help="the model card's licence (default other)")
+    p.add_argument(
+        "--push-to-hub",
+        metavar="REPO",
+        help="upload the folder to this Hugging Face model repo (pip install 'ganforge[hub]')",
+    )
 
 
 def _measuring(sub: Any) -> None:

@@ -102,7 +102,7 @@ def merge(base: dict[str, Any], delta: dict[str, Any]) -> dict[str, Any]:
 
 def parse_overrides(overrides: list[str]) -> dict[str, Any]:
     """["train.steps=10", "model.g.hidden=[64,32]"] -> nested dict, values parsed as YAML."""
-    delta: dict[str, Any] = {}
+    values: dict[str, Any] = {}
     for item in overrides:
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
@@ -111,14 +111,30 @@ def parse_overrides(overrides: list[str]) -> dict[str, Any]:
             value = yaml.safe_load(raw) if raw.strip() else None
         except yaml.YAMLError:
             value = raw
+        values[key.strip()] = value
+    return nest(values)
+
+
+def nest(dotted: dict[str, Any]) -> dict[str, Any]:
+    """{"optim.d.lr": 1e-4} -> {"optim": {"d": {"lr": 1e-4}}}: Python values as they are."""
+    delta: dict[str, Any] = {}
+    for key, value in dotted.items():
         node = delta
-        parts = key.strip().split(".")
+        parts = key.split(".")
         for part in parts[:-1]:
             node = node.setdefault(part, {})
             if not isinstance(node, dict):
-                raise ConfigError(f"override '{item}' sets a key below a value")
+                raise ConfigError(f"override '{key}' sets a key below a value")
         node[parts[-1]] = value
     return delta
+
+
+def override(config: Config, *items: str, **dotted: Any) -> Config:
+    """A new config: `config` with `key=value` strings and `{dotted key: value}` applied on
+    top, checked as `load_config` checks a preset with overrides."""
+    delta = merge(parse_overrides(list(items)), nest(dotted))
+    data = merge(to_dict(config), delta)
+    return config_from_dict(data)
 
 
 def load_config(source: str | Path | None = None, overrides: list[str] | None = None) -> Config:

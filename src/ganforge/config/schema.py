@@ -8,7 +8,7 @@ Every option a user can set lives here, with a comment saying what it means. YAM
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from ganforge.config.options import Options
 
@@ -145,3 +145,19 @@ class Config:
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     log: LogConfig = field(default_factory=LogConfig)
+
+    @classmethod
+    def load(cls, source: str = "default", *items: str, **dotted: Any) -> Config:
+        """A checked config from a preset name or YAML file, with `key=value` strings and
+        `**{"dotted.key": value}` on top: `Config.load("default", "train.steps=500")`."""
+        from ganforge.config.loading import load_config
+
+        return load_config(source, list(items)).override(**dotted)
+
+    def override(self, *items: str, **dotted: Any) -> Config:
+        """A new, checked config with overrides applied; this one stays as it was (frozen):
+        `cfg.override("optim.d.lr=1e-4", "train.steps=500")` or
+        `cfg.override(**{"optim.d.lr": 1e-4})`."""
+        from ganforge.config.loading import override
+
+        return override(self, *items, **dotted)

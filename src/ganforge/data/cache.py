@@ -14,15 +14,9 @@ from typing import Any
 
 import numpy as np
 
-CACHE_ENV = "GANFORGE_CACHE"
+from ganforge.storage import CACHE_ENV, cache_dir  # the one root, in a module without torch
 
-
-def cache_dir(*parts: str) -> Path:
-    """$GANFORGE_CACHE or ~/.cache/ganforge, with `parts` below it (created)."""
-    root = Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "ganforge")
-    path = root.joinpath(*parts)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+__all__ = ["CACHE_ENV", "cache_dir", "read_entry", "new_array", "commit_entry", "drop_entries"]
 
 
 def read_entry(stem: Path) -> tuple[np.ndarray, dict[str, Any]] | None:

@@ -19,7 +19,12 @@ if TYPE_CHECKING:
 
 
 def _run_dir_of(source: Path) -> RunDir | None:
+    """The run an evaluation is logged into; none for an export (a file or a Hub folder)."""
+    from ganforge.sampling import exported_model
+
     folder = source if source.is_dir() else source.parent.parent
+    if exported_model(folder) is not None:
+        return None
     return RunDir(folder) if (folder / "config.yaml").exists() else None
 
 

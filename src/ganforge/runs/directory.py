@@ -50,6 +50,20 @@ class RunDir:
     plot_path = property(lambda self: self.path / "losses.png")
     tensorboard_dir = property(lambda self: self.path / "tensorboard")
 
+    def __repr__(self) -> str:
+        from ganforge.runs.display import glance
+
+        return f"RunDir('{self.path}': {glance(self).headline()})"
+
+    def _repr_html_(self) -> str:
+        """How Jupyter shows a run: progress, losses, metrics and the newest sample grid."""
+        from ganforge.runs.display import run_html
+
+        return run_html(self)
+
+    def __fspath__(self) -> str:  # open(run), Path(run), load(run) take a run as its folder
+        return str(self.path)
+
     def check_new(self, force: bool = False) -> None:
         """Refuse a folder that already holds another run (resuming is explicit), a file, and
         unless `force`, a folder that holds anything else: a run never writes among a user's

@@ -18,14 +18,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     args = _after_study(args)
     study = with_options(load_study(args.study), args)
-    if args.dry_run:
+    if args.dry_run or args.estimate:
         points = expand(study, command_line_overrides(args.steps, args.overrides))
         threads = threads_per_job(args.jobs)
         print(
             f"study {study.name}: {len(points)} runs, {args.jobs} at a time, "
             f"{threads} thread{'s' if threads > 1 else ''} each"
         )
-        print_estimate(estimate(points, threads, args.device), args.jobs)
+        print_estimate(estimate(points, threads, args.device, args.estimate), args.jobs)
         return 0
     return sweep(
         study,
@@ -112,7 +112,16 @@ def sweep_options(p: argparse.ArgumentParser, suppress: bool = False) -> None:
         help="local (default) | slurm | submitit-local | inline",
     )
     p.add_argument(
-        "--dry-run", action="store_true", default=default(False), help="list runs, estimate time"
+        "--dry-run",
+        action="store_true",
+        default=default(False),
+        help="list the runs and their time from cached timings (at once)",
+    )
+    p.add_argument(
+        "--estimate",
+        action="store_true",
+        default=default(False),
+        help="a dry run that first times each architecture (30 steps) and caches it",
     )
 
 

@@ -1,9 +1,12 @@
-"""`ganforge sweep --dry-run`: the runs and their estimated wall time.
+"""`ganforge sweep --dry-run` and `--estimate`: the runs and their estimated wall time.
 
 Each distinct architecture (model, data, loss, batch size, critic steps) is timed once for a few
-steps with the threads a job would get, in a throw-away run directory; a run's estimate is its
-step count times the median seconds per step. Start-up, sampling, checkpoints and evaluation
-are not included, so the estimate is a lower bound.
+dozen steps with the threads a job would get, in a throw-away run directory (`--estimate`); the
+timing is cached (`$GANFORGE_CACHE/step-timings.json`, keyed by the architecture, threads,
+device and PyTorch version), so `--dry-run` answers at once from the cache and says which
+architectures have no timing yet. A run's estimate is its step count times the median seconds
+per step, capped by its train.minutes. Start-up, sampling, checkpoints and evaluation are not
+included, so the estimate is a lower bound.
 """
 
 from __future__ import annotations
@@ -19,7 +22,10 @@ from typing import Any
 from ganforge.errors import GanforgeError
 from ganforge.studies.spec import Point
 
-TIMED_STEPS = 12  # the first two are warm-up and not counted
+# steps up to WARM_UP are not counted: with two threads on a shared CPU the first ten ran 2-3x
+# slower than the rest (a 300-step run here: 0.71 s/step, then 0.17-0.35)
+WARM_UP, TIMED_STEPS = 10, 30
+NOT_TIMED = "not timed yet"
 NOT_ARCHITECTURE = ("name", "description", "seed", "eval", "log")
 NOT_ARCHITECTURE_TRAIN = (
     "steps",
@@ -67,38 +73,77 @@ def seconds_per_step(point: Point, threads: int, device: str) -> float:
     try:  # the trainer's log lines would bury the table: keep them out of the terminal
         with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stderr(io.StringIO()):
             run = train(config, run_dir=Path(tmp) / "timing", device=device, progress=False)
-            rows = [r for r in run.read_metrics() if r.get("step", 0) > 2 and "sec_per_step" in r]
+            rows = [
+                r for r in run.read_metrics() if r.get("step", 0) > WARM_UP and "sec_per_step" in r
+            ]
     finally:
         torch.set_num_threads(previous)
     return statistics.median(r["sec_per_step"] for r in rows)
 
 
-def estimate(points: list[Point], threads: int, device: str) -> list[dict[str, Any]]:
-    """One row per point: name, steps, seconds per step and estimated seconds (None if unknown)."""
+def timing_key(config: Any, threads: int, device: str) -> str:
+    """The cache key of a timing: the architecture and what the machine runs it with."""
+    import hashlib
+    from importlib.metadata import version
+
+    ident = f"{architecture_key(config)}|{threads}|{device}|{version('torch')}"
+    return hashlib.sha256(ident.encode()).hexdigest()[:20]
+
+
+def _cache_file() -> Path:
+    from ganforge.storage import cache_dir
+
+    return cache_dir() / "step-timings.json"
+
+
+def read_timings() -> dict[str, float]:
+    try:
+        return {k: float(v) for k, v in json.loads(_cache_file().read_text()).items()}
+    except (OSError, ValueError, AttributeError):  # none yet, or damaged: time again
+        return {}
+
+
+def write_timings(timings: dict[str, float]) -> None:
+    from ganforge.storage import atomic_write
+
+    text = json.dumps(timings, indent=0, sort_keys=True)
+    atomic_write(_cache_file(), lambda f: f.write(text.encode()))
+
+
+def estimate(
+    points: list[Point], threads: int, device: str, measure: bool = True
+) -> list[dict[str, Any]]:
+    """One row per point: name, steps, seconds per step and estimated seconds (None if unknown).
+
+    A cached timing is used as it is; without one, `measure` times the architecture (and
+    caches it), else the row says it has no timing yet. `measure` also re-times cached ones."""
     from ganforge.config import load_config
 
-    timed: dict[str, float | str] = {}
+    cached, timed = read_timings(), {}
     rows = []
     for point in points:
         row: dict[str, Any] = {"run": point.name, "steps": None, "sec_per_step": None}
         try:
             config = load_config(point.source, list(point.overrides))
             row["steps"] = config.train.steps
-            key = architecture_key(config)
-            if key not in timed:
+            key = timing_key(config, threads, device)
+            if key not in timed and measure:
                 try:
-                    timed[key] = seconds_per_step(point, threads, device)
+                    timed[key] = cached[key] = seconds_per_step(point, threads, device)
                 except GanforgeError as err:
                     timed[key] = str(err)
-            value = timed[key]
+            value = timed.get(key, cached.get(key, NOT_TIMED))
             if isinstance(value, str):
                 row["error"] = value
             else:
                 row["sec_per_step"] = value
-                row["seconds"] = value * config.train.steps
+                budget = config.train.minutes * 60 or float("inf")
+                row["seconds"] = min(value * config.train.steps, budget)
         except GanforgeError as err:
             row["error"] = str(err)
         rows.append(row)
+    if measure:
+        write_timings(cached)
     return rows
 
 
@@ -129,3 +174,8 @@ def print_estimate(rows: list[dict[str, Any]], jobs: int, say: Any = print) -> N
         f"with --jobs {jobs} ({len(known)}/{len(rows)} runs timed; start-up and evaluation not "
         "included)"
     )
+    if any(r.get("error") == NOT_TIMED for r in rows):
+        say(
+            "runs marked 'not timed yet' have an architecture never timed here: --estimate "
+            "times each once (30 steps) and caches it for later dry runs"
+        )

@@ -7,12 +7,12 @@ opened offline years later. It reads only run directory files (see rundata.py).
 
 from __future__ import annotations
 
-import base64
 import json
 import time
 from html import escape
 from pathlib import Path
 
+from ganforge.runs.images import image_uri
 from ganforge.studies import beyond_fid, paper
 from ganforge.studies import seeds_html as sections
 from ganforge.studies.groups import group
@@ -75,10 +75,6 @@ document.querySelectorAll("img.zoomable").forEach(function (img) {
   img.addEventListener("click", function () { img.classList.toggle("zoomed"); });
 });
 """
-
-
-def image_uri(path: Path) -> str:
-    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
 
 
 def chosen_samples(run: RunData) -> list[tuple[int, Path]]:

@@ -74,7 +74,7 @@ class Trainer:
             )
             sinks.close()  # the trackers opened above end their runs
             return
-        started = time.perf_counter()
+        started, first = time.perf_counter(), p.step
         signals = StopSignals(sinks.say) if stop_on_signals else nullcontext(None)
         try:
             with signals as stop:
@@ -85,9 +85,10 @@ class Trainer:
         finally:
             sinks.close()
         early = f" of {t.steps}: train.minutes={t.minutes:g} spent" if p.step < t.steps else ""
+        span = f" (steps {first} to {p.step})" if first else ""  # a resumed run counts its own
         sinks.say(
-            f"finished {p.step} steps{early} in {time.perf_counter() - started:.1f} s; "
-            f"run directory: {p.run.path}"
+            f"finished {p.step - first} steps{span}{early} in "
+            f"{time.perf_counter() - started:.1f} s; run directory: {p.run.path}"
         )
 
     def _loop(self, stop: StopSignals | None) -> None:
