@@ -23,7 +23,15 @@ from typing import Any
 import yaml
 
 from ganforge.tune.space import Space, parse_space
-from ganforge.tune.study import counted, open_study, rank, recover, retire, storage_url
+from ganforge.tune.study import (
+    counted,
+    open_study,
+    rank,
+    recover,
+    retire,
+    storage_url,
+    waiting,
+)
 from ganforge.tune.summary import write_summary
 from ganforge.tune.trial import run_trial
 
@@ -60,8 +68,8 @@ def work(
     ran = 0
     while True:
         recover(study, say)
-        if counted(study) >= trials:
-            break
+        if counted(study) >= trials and not waiting(study):
+            break  # every slot taken, and no queued trial (re-queued or enqueued) left
         trial = study.ask()
         if "resumes" not in trial.user_attrs and rank(study, trial.number) >= trials:
             retire(study, trial, "surplus")  # another worker took the last slot meanwhile

@@ -230,15 +230,18 @@ def _higher_is_better(metric: str) -> bool:
 
 
 def check_against_config(space: Space) -> None:
-    """Load the base config with each end of each range: bad keys and values fail now."""
+    """Resolve the base config with each end of each range, as training would: misspelt keys,
+    unknown names (losses, families) and refused values fail before any trial starts."""
     from ganforge.config import load_config
+    from ganforge.training import resolve_config
 
     fixed = space.fixed_overrides()
-    load_config(space.base, fixed)
+    resolve_config(load_config(space.base, fixed))
     for param in space.params:
         for value in param.ends():
             try:
-                load_config(space.base, [*fixed, f"{param.key}={format_value(value)}"])
+                overrides = [*fixed, f"{param.key}={format_value(value)}"]
+                resolve_config(load_config(space.base, overrides))
             except ConfigError as err:
                 raise ConfigError(f"search parameter '{param.key}' = {value!r}: {err}") from None
 

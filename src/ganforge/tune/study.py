@@ -90,6 +90,12 @@ def counted(study: Any) -> int:
     return sum(counts(t) for t in study.get_trials(deepcopy=False))
 
 
+def waiting(study: Any) -> int:
+    """Queued trials (re-queued or enqueued by hand): they run before any new one."""
+    optuna = require_optuna()
+    return len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.WAITING,)))
+
+
 def rank(study: Any, number: int) -> int:
     """How many counted trials were created before trial `number`."""
     return sum(counts(t) for t in study.get_trials(deepcopy=False) if t.number < number)

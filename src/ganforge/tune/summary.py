@@ -60,13 +60,14 @@ def _trial(t: Any) -> dict[str, Any]:
 
 
 def _importances(study: Any, complete: int) -> tuple[dict[str, float] | None, str]:
-    """Optuna's own get_param_importances (fANOVA), or why there are none yet."""
+    """Optuna's own get_param_importances (its default evaluator), or why there are none."""
     import optuna
 
     if complete < 2:
         return None, f"{complete} complete trial(s); importances need at least 2"
     try:
-        return dict(optuna.importance.get_param_importances(study)), "fANOVA (Optuna)"
+        shares = optuna.importance.get_param_importances(study)
+        return dict(shares), "optuna.importance.get_param_importances"
     except (RuntimeError, ValueError) as err:  # e.g. a parameter that never varied
         return None, f"not computed: {err}"
 

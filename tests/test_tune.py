@@ -1,0 +1,225 @@
+"""`ganforge tune`: the space file, a tiny search, kill -9 and resume, pruning, and one study
+shared by two workers through PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import run_cli
+from ganforge.errors import ConfigError
+from ganforge.tune import load_space, parse_space
+
+optuna = pytest.importorskip(
+    "optuna", reason="ganforge tune needs optuna (pip install -e '.[dev]')"
+)
+
+# the tiny network of tests/conftest.py's TINY, as the fixed overrides of a space
+TINY_SPACE = {
+    "base": "default",
+    "overrides": {
+        "train.batch_size": 8,
+        "train.log_every": 2,
+        "train.sample_every": 4,
+        "train.checkpoint_every": 2,
+        "train.grid_size": 4,
+        "train.tensorboard": False,
+        "model.latent_dim": 8,
+        "model.g.hidden": "[8]",
+        "model.g.project_channels": 8,
+        "model.d.hidden": "[8,8]",
+        "data.limit": 64,
+    },
+    "params": {"optim.d.lr": {"log_uniform": [1.0e-5, 1.0e-3]}, "loss.name": ["lsgan", "hinge"]},
+    "metric": "fid_domain1k",
+    "budget": {"steps": 6},
+    "eval": {"every": 2, "num_samples": 64},
+    "pruner": "none",
+}
+
+
+def space_file(folder: Path, name: str = "tiny", **changes) -> Path:
+    data = {**TINY_SPACE, **changes}
+    path = folder / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def trials_of(folder: Path) -> list:
+    storage = f"sqlite:///{folder / 'study.db'}"
+    return optuna.load_study(study_name=folder.name, storage=storage).get_trials()
+
+
+def tune_argv(space: Path, out: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "ganforge", "tune", str(space), "--out", str(out), *extra]
+
+
+def child_env() -> dict[str, str]:
+    return {**os.environ, "OMP_NUM_THREADS": "1"}
+
+
+# ----------------------------------------------------------------------------- the space file
+
+
+def test_the_shipped_spaces_load_and_optimise_a_registered_metric() -> None:
+    for name in ("default", "akel2022-mnist"):
+        space = load_space(name)
+        assert space.direction == "minimize" and space.metric == "fid_domain2k"
+        assert any(p.kind == "log_uniform" for p in space.params)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"parms": {}}, "unknown key 'parms' in search space 'tiny' \\(did you mean 'params'"),
+        ({"params": {"optim.d.lrr": [1e-4, 2e-4]}}, "search parameter 'optim.d.lrr'.*lr"),
+        ({"params": {"optim.d.lr": {"log_uniform": [1e-3, 1e-3]}}}, "range \\[0.001, 0.001\\] is"),
+        ({"params": {"loss.name": []}}, "'loss.name' has an empty list of choices"),
+        ({"params": {"loss.name": ["lsgan", "hinje"]}}, "'loss.name' = 'hinje'.*hinge"),
+        ({"params": {"model.latent_dim": {"int": [8.5, 32]}}}, "takes whole numbers"),
+        ({"params": {"optim.d.lr": {"log_uniform": [0, 1e-3]}}}, "must be above 0"),
+        ({"metric": "fid_domian1k"}, "unknown metric 'fid_domian1k'.*fid_domain1k"),
+        ({"metric": "fid_domain1k", "budget": None}, "must give each trial a 'budget'"),
+        ({"pruner": "medain"}, "unknown pruner 'medain'.*median"),
+    ],
+)
+def test_a_bad_space_is_refused_in_one_sentence(tmp_path: Path, change: dict, message: str) -> None:
+    data = {**TINY_SPACE, **change}
+    with pytest.raises(ConfigError, match=message) as caught:
+        parse_space("tiny", yaml.safe_dump(data))
+    assert "\n" not in str(caught.value)
+
+
+def test_the_cli_maps_a_bad_space_to_exit_code_2(tmp_path: Path) -> None:
+    code, _, err = run_cli("tune", str(space_file(tmp_path, metric="nope")), "--trials", "1")
+    assert code == 2 and err.startswith("error: unknown metric 'nope'")
+
+
+def test_without_optuna_tune_says_how_to_install_it(monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "optuna", None)  # `import optuna` raises ImportError
+    code, _, err = run_cli("tune", "default", "--trials", "1")
+    assert code == 2
+    assert err.strip() == (
+        "error: ganforge tune needs Optuna; install it with: pip install 'ganforge[tune]'"
+    )
+
+
+# ------------------------------------------------------------------------------- a tiny search
+
+
+def test_a_tiny_search_trains_four_trials_as_run_directories(tmp_path: Path) -> None:
+    space = space_file(tmp_path)
+    out = tmp_path / "runs"
+    code, stdout, _ = run_cli("tune", str(space), "--trials", "4", "--out", str(out))
+    assert code == 0, stdout
+    folder = out / "tiny"
+    trials = trials_of(folder)
+    assert [t.state.name for t in trials] == ["COMPLETE"] * 4
+    for t in trials:
+        run = folder / f"trial-{t.number:04d}"
+        record = json.loads((run / "trial.json").read_text())
+        assert record["state"] == "complete" and record["params"] == t.params
+        rows = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+        values = [r["fid_domain1k"] for r in rows if "fid_domain1k" in r]
+        assert t.value == values[-1] and len(values) == 3  # the last of 3 evaluations
+        assert t.intermediate_values == {2: values[0], 4: values[1], 6: values[2]}
+    summary = json.loads((folder / "tune.json").read_text())
+    assert summary["counted"] == 4 and summary["best"]["value"] == min(t.value for t in trials)
+    assert set(summary["importances"]) == {"optim.d.lr", "loss.name"}
+    # the same command again: the search is done, nothing trains
+    code, stdout, _ = run_cli("tune", str(space), "--trials", "4", "--out", str(out))
+    assert code == 0 and len(trials_of(folder)) == 4
+    code, stdout, _ = run_cli("tune", str(space), "--show", "--out", str(out))
+    assert code == 0 and "4 trials (4 complete)" in stdout
+    best = summary["best"]["number"]
+    assert stdout.splitlines()[1].split()[:2] == ["trial", str(best)]
+
+
+def test_a_search_of_another_space_into_the_same_study_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "runs"
+    assert run_cli("tune", str(space_file(tmp_path)), "--trials", "1", "--out", str(out))[0] == 0
+    changed = space_file(tmp_path, params={"optim.d.lr": {"uniform": [1e-4, 2e-4]}})
+    code, _, err = run_cli("tune", str(changed), "--trials", "2", "--out", str(out))
+    assert code == 2 and "was started with another search space" in err
+
+
+# ------------------------------------------------------------------------ pruning, kill -9
+
+
+def test_the_median_pruner_stops_a_trial_made_hopeless_on_purpose(tmp_path: Path) -> None:
+    """optim.g.lr=1e-9 leaves the generator at its initial weights; two trials with a working
+    rate come first, so at its first evaluation the third is worse than their median."""
+    from ganforge.tune.search import prepare, tune
+    from ganforge.tune.study import open_study, storage_url
+
+    pruner = {"median": {"n_startup_trials": 2, "n_warmup_steps": 0}}
+    params = {"optim.g.lr": [1.0, 1.0e-9]}
+    space = load_space(space_file(tmp_path, params=params, pruner=pruner))
+    folder = prepare(space, tmp_path / "runs")
+    study = open_study(space, storage_url(folder, None), 0)
+    for lr in (1.0, 1.0, 1.0e-9):
+        study.enqueue_trial({"optim.g.lr": lr})
+    tune(space, tmp_path / "runs", trials=3, device="cpu", say=lambda _: None)
+    trials = trials_of(folder)
+    assert [t.state.name for t in trials] == ["COMPLETE", "COMPLETE", "PRUNED"]
+    hopeless = folder / "trial-0002"
+    assert json.loads((hopeless / "trial.json").read_text())["pruned_at_step"] == 2
+    assert "pruned by the tuner at step 2" in (hopeless / "log.txt").read_text()
+    steps = [json.loads(x)["step"] for x in (hopeless / "metrics.jsonl").read_text().splitlines()]
+    assert max(steps) == 2  # the budget was 6 steps
+    assert trials[2].value == trials[2].intermediate_values[2]
+
+
+def test_kill_9_and_run_again_loses_no_trial_and_counts_none_twice(tmp_path: Path) -> None:
+    overrides = {**TINY_SPACE["overrides"], "train.checkpoint_every": 4}
+    space = space_file(tmp_path, overrides=overrides, budget={"steps": 40}, eval={"every": 8})
+    out = tmp_path / "runs"
+    first = subprocess.Popen(
+        tune_argv(space, out, "--trials", "2", "--device", "cpu"),
+        env=child_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    checkpoint = out / "tiny" / "trial-0000" / "checkpoints" / "step_0000008.pt"
+    deadline = time.time() + 120
+    while not checkpoint.exists() and time.time() < deadline and first.poll() is None:
+        time.sleep(0.02)
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    assert checkpoint.exists(), "the tuner never reached a checkpoint to kill it after"
+    killed_at = max(
+        json.loads(x)["step"]
+        for x in (checkpoint.parents[1] / "metrics.jsonl").read_text().splitlines()
+    )
+    assert killed_at < 40  # it was killed mid-trial
+    done = subprocess.run(
+        tune_argv(space, out, "--trials", "2", "--device", "cpu"),
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "trial 0 was interrupted; re-queued to resume trial-0000" in done.stdout
+    trials = trials_of(out / "tiny")
+    counted = [t for t in trials if not t.user_attrs.get("retired")]
+    assert [t.state.name for t in counted] == ["COMPLETE", "COMPLETE"]
+    assert trials[0].state.name == "FAIL" and trials[0].user_attrs["retired"] == "interrupted"
+    resumed = next(t for t in counted if t.user_attrs.get("resumes") == 0)
+    assert resumed.user_attrs["run_dir"] == "trial-0000" and resumed.params == trials[0].params
+    fresh = next(t for t in counted if t is not resumed)  # trial 1 was the re-queued one
+    assert fresh.number == 2 and fresh.user_attrs["run_dir"] == "trial-0002"
+    assert sorted(p.name for p in (out / "tiny").glob("trial-*")) == ["trial-0000", "trial-0002"]
+    run = out / "tiny" / "trial-0000"
+    steps = [json.loads(x)["step"] for x in (run / "metrics.jsonl").read_text().splitlines()]
+    assert steps == sorted(set(steps)) and steps[-1] == 40  # resumed: each step logged once
+    assert "resumed from" in (run / "log.txt").read_text()
+    assert set(resumed.intermediate_values) == {8, 16, 24, 32, 40}  # replayed, then new ones
