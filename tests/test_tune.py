@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -223,3 +226,110 @@ def test_kill_9_and_run_again_loses_no_trial_and_counts_none_twice(tmp_path: Pat
     assert steps == sorted(set(steps)) and steps[-1] == 40  # resumed: each step logged once
     assert "resumed from" in (run / "log.txt").read_text()
     assert set(resumed.intermediate_values) == {8, 16, 24, 32, 40}  # replayed, then new ones
+
+
+# ------------------------------------------------------------------- several workers, one study
+
+
+def worker_dirs(folder: Path) -> set[str]:
+    return {p.name for p in folder.glob("trial-*")}
+
+
+def assert_shared_fairly(trials: list, folders: list[Path], wanted: int) -> None:
+    """`wanted` trials count, all complete; each trained once, in one worker's folder."""
+    counted = [t for t in trials if not t.user_attrs.get("retired")]
+    assert [t.state.name for t in counted] == ["COMPLETE"] * wanted
+    assert all(t.user_attrs.get("retired") == "surplus" for t in trials if t not in counted)
+    names = [t.user_attrs["run_dir"] for t in counted]
+    assert len(set(names)) == wanted
+    for name in names:
+        assert sum((folder / name / "config.yaml").exists() for folder in folders) == 1, name
+
+
+def test_two_local_workers_share_one_sqlite_study(tmp_path: Path) -> None:
+    space = space_file(tmp_path)
+    out = tmp_path / "runs"
+    code, stdout, err = run_cli(
+        "tune", str(space), "--trials", "4", "--jobs", "2", "--out", str(out)
+    )
+    assert code == 0, err
+    folder = out / "tiny"
+    assert_shared_fairly(trials_of(folder), [folder], 4)
+    logs = [(folder / ".workers" / f"worker-{i}.log").read_text() for i in (0, 1)]
+    assert all(": complete" in log for log in logs)  # both workers trained trials
+
+
+def server_binaries() -> Path | None:
+    """initdb and pg_ctl: on PATH, or where Debian's package 'postgresql' puts them."""
+    found = shutil.which("initdb")
+    if found:
+        return Path(found).parent
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    return versions[-1].parent if versions else None
+
+
+@pytest.fixture
+def postgres_url():
+    """A PostgreSQL server of its own in a temporary folder, on a Unix socket only; PostgreSQL
+    refuses to run as root, so as root it runs as the user 'postgres'."""
+    pytest.importorskip("psycopg2", reason="the PostgreSQL test needs psycopg2-binary")
+    binaries = server_binaries()
+    if binaries is None:
+        pytest.skip("no PostgreSQL server here (Debian: apt-get install postgresql)")
+    data = Path(tempfile.mkdtemp(prefix="ganforge-pg-"))
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        try:
+            import pwd
+
+            owner = pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.skip("running as root and no user 'postgres' to run PostgreSQL as")
+        os.chown(data, owner.pw_uid, owner.pw_gid)
+        as_user = ["runuser", "-u", "postgres", "--"]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    options = f"-k {data} -p {port} -c listen_addresses=''"
+    db = data / "db"
+    steps = [
+        [str(binaries / "initdb"), "-D", str(db), "-A", "trust", "-U", "postgres", "-N"],
+        [str(binaries / "pg_ctl"), "-D", str(db), "-o", options, "-l", str(data / "log"), "-w"]
+        + ["start"],
+    ]
+    for argv in steps:
+        done = subprocess.run([*as_user, *argv], capture_output=True, text=True, timeout=120)
+        if done.returncode != 0:
+            shutil.rmtree(data, ignore_errors=True)
+            pytest.skip(f"could not start PostgreSQL ({' '.join(argv[:1])}): {done.stderr[-300:]}")
+    yield f"postgresql+psycopg2://postgres@/postgres?host={data}&port={port}"
+    subprocess.run(
+        [*as_user, str(binaries / "pg_ctl"), "-D", str(db), "-m", "immediate", "stop"],
+        capture_output=True,
+        timeout=60,
+    )
+    shutil.rmtree(data, ignore_errors=True)
+
+
+def test_two_machines_share_one_study_through_postgresql(tmp_path: Path, postgres_url) -> None:
+    """Two `ganforge tune --storage postgresql://...` processes with their own run folders, as
+    two machines would run them: 4 trials in all, none twice, both workers busy."""
+    space = space_file(tmp_path)
+    outs = [tmp_path / "machine-a", tmp_path / "machine-b"]
+    argv = ["--trials", "4", "--storage", postgres_url, "--device", "cpu"]
+    workers = [
+        subprocess.Popen(
+            tune_argv(space, out, *argv),
+            env=child_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for out in outs
+    ]
+    logs = [w.communicate(timeout=600)[0] for w in workers]
+    assert [w.returncode for w in workers] == [0, 0], logs
+    trials = optuna.load_study(study_name="tiny", storage=postgres_url).get_trials()
+    assert_shared_fairly(trials, [out / "tiny" for out in outs], 4)
+    assert all(worker_dirs(out / "tiny") for out in outs), logs  # each machine trained some
+    assert not (outs[0] / "tiny" / "study.db").exists()  # the study lives in the server

@@ -10,6 +10,7 @@ asked at once; it never trained).
 from __future__ import annotations
 
 import os
+import random
 import socket
 import time
 from pathlib import Path
@@ -65,9 +66,19 @@ def open_study(space: Space, url: str, sampler_seed: int | None = None) -> Any:
     return study
 
 
-def _storage(optuna: Any, url: str) -> Any:
-    """RDB storage; SQLite waits for a busy file instead of failing (several local workers)."""
+def _storage(optuna: Any, url: str, tries: int = 5) -> Any:
+    """RDB storage; SQLite waits for a busy file instead of failing (several local workers).
+
+    Workers that start together on an empty database race to create Optuna's tables (on
+    PostgreSQL one gets a unique-key error for a type the other just made): try again."""
+    import sqlalchemy.exc
+
     kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
+    for _ in range(tries - 1):
+        try:
+            return optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
+        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError):
+            time.sleep(0.5 + random.random())
     return optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
 
 
