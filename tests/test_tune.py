@@ -19,6 +19,7 @@ import yaml
 
 from conftest import run_cli
 from ganforge.errors import ConfigError
+from ganforge.studies.report import image_uri
 from ganforge.tune import load_space, parse_space
 
 optuna = pytest.importorskip(
@@ -118,11 +119,19 @@ def test_without_optuna_tune_says_how_to_install_it(monkeypatch) -> None:
 # ------------------------------------------------------------------------------- a tiny search
 
 
-def test_a_tiny_search_trains_four_trials_as_run_directories(tmp_path: Path) -> None:
-    space = space_file(tmp_path)
-    out = tmp_path / "runs"
-    code, stdout, _ = run_cli("tune", str(space), "--trials", "4", "--out", str(out))
-    assert code == 0, stdout
+@pytest.fixture(scope="module")
+def searched(tmp_path_factory) -> tuple[Path, Path, str]:
+    """(space file, --out root, stdout) of one tiny search of 4 trials, shared by the tests
+    that read what it wrote."""
+    tmp = tmp_path_factory.mktemp("search")
+    space, out = space_file(tmp), tmp / "runs"
+    code, stdout, err = run_cli("tune", str(space), "--trials", "4", "--out", str(out))
+    assert code == 0, err
+    return space, out, stdout
+
+
+def test_a_tiny_search_trains_four_trials_as_run_directories(searched) -> None:
+    space, out, _ = searched
     folder = out / "tiny"
     trials = trials_of(folder)
     assert [t.state.name for t in trials] == ["COMPLETE"] * 4
@@ -144,6 +153,47 @@ def test_a_tiny_search_trains_four_trials_as_run_directories(tmp_path: Path) -> 
     assert code == 0 and "4 trials (4 complete)" in stdout
     best = summary["best"]["number"]
     assert stdout.splitlines()[1].split()[:2] == ["trial", str(best)]
+
+
+def test_the_report_of_a_search_has_history_importances_and_best_samples(
+    searched, tmp_path: Path
+) -> None:
+    _, out, _ = searched
+    folder = out / "tiny"
+    summary = json.loads((folder / "tune.json").read_text())
+    best_grid = sorted((folder / summary["best"]["run_dir"] / "samples").glob("*.png"))[-1]
+    code, _, err = run_cli("report", str(folder), "-o", str(tmp_path / "r.html"))
+    assert code == 0, err
+    page = (tmp_path / "r.html").read_text()
+    assert "<h2>Search tiny</h2>" in page and "4 trials (4 complete)" in page
+    assert "Optimisation history: fid_domain1k" in page
+    for name in ("optim.d.lr", "loss.name"):
+        assert f"<td class='text'>{name}</td><td>{summary['importances'][name]:.3f}" in page
+    assert image_uri(best_grid) in page
+    assert f"Best: trial {summary['best']['number']}" in page
+    code, _, _ = run_cli("report", str(folder), "-o", str(tmp_path / "r.md"), "--format", "md")
+    text = (tmp_path / "r.md").read_text()
+    assert code == 0 and f"best trial {summary['best']['number']}: " in text
+
+
+def test_confirm_retrains_base_and_best_with_fresh_seeds(searched, tmp_path: Path) -> None:
+    space, out, _ = searched
+    summary = json.loads((out / "tiny" / "tune.json").read_text())
+    argv = ["tune", str(space), "--confirm", "2", "--out", str(out), "--device", "cpu"]
+    code, stdout, err = run_cli(*argv, "--jobs", "1")
+    assert code == 0, err + stdout
+    confirm = out / "tiny" / "confirm"
+    names = sorted(p.name for p in confirm.iterdir() if (p / "config.yaml").exists())
+    assert names == ["base,seed=1000", "base,seed=1001", "best,seed=1000", "best,seed=1001"]
+    for seed in (1000, 1001):
+        config = yaml.safe_load((confirm / f"best,seed={seed}" / "config.yaml").read_text())
+        assert config["seed"] == seed
+        assert config["loss"]["name"] == summary["best"]["params"]["loss.name"]
+        assert config["optim"]["d"]["lr"] == summary["best"]["params"]["optim.d.lr"]
+    code, _, err = run_cli("report", str(confirm), "-o", str(tmp_path / "c.md"), "--format", "md")
+    assert code == 0, err
+    table = (tmp_path / "c.md").read_text()  # the intervals over seeds of `ganforge report`
+    assert "| base | 2 | " in table and "| best | 2 | " in table and " ± " in table
 
 
 def test_a_search_of_another_space_into_the_same_study_is_refused(tmp_path: Path) -> None:
