@@ -383,3 +383,16 @@ def test_two_machines_share_one_study_through_postgresql(tmp_path: Path, postgre
     assert_shared_fairly(trials, [out / "tiny" for out in outs], 4)
     assert all(worker_dirs(out / "tiny") for out in outs), logs  # each machine trained some
     assert not (outs[0] / "tiny" / "study.db").exists()  # the study lives in the server
+
+
+def test_the_slurm_launcher_path_runs_workers_through_submitit(tmp_path: Path) -> None:
+    """--launcher slurm and submitit-local share launch_submitit; the local executor runs it."""
+    pytest.importorskip("submitit", reason="the submitit launcher needs submitit")
+    space = space_file(tmp_path)
+    out = tmp_path / "runs"
+    argv = ["tune", str(space), "--trials", "2", "--jobs", "2", "--out", str(out)]
+    code, _, err = run_cli(*argv, "--launcher", "submitit-local", "--device", "cpu")
+    assert code == 0, err
+    folder = out / "tiny"
+    assert_shared_fairly(trials_of(folder), [folder], 2)
+    assert list((folder / ".workers" / "submitit").glob("*_log.out"))  # submitit's job logs

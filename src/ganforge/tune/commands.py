@@ -45,7 +45,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--storage", metavar="URL", help="an SQLAlchemy URL (default: study.db beside the runs)"
     )
-    p.add_argument("--launcher", default="local", help="local (default) | slurm (submitit)")
+    p.add_argument("--launcher", default="local", help="local (default) | slurm | submitit-local")
     p.add_argument("--out", default="runs/tune", help="root of the search folder (runs/tune)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda (default auto)")
     p.add_argument("--show", action="store_true", help="print the best trials and importances")

@@ -50,15 +50,36 @@ def launch_slurm(folder: Path, trials: int, jobs: int, storage: str | None, devi
     """GANFORGE_SLURM_CPUS, GANFORGE_SLURM_PARTITION and GANFORGE_SLURM_TIMEOUT_MIN as for
     `ganforge sweep --launcher slurm`. The storage must reach every node: a database server,
     or SQLite on a shared file system (which locks poorly under many workers)."""
-    try:
-        import submitit
-    except ImportError:
-        needs = "--launcher slurm needs submitit: pip install 'ganforge[slurm]'"
-        raise GanforgeError(needs) from None
     params: dict[str, Any] = {"cpus_per_task": int(os.environ.get("GANFORGE_SLURM_CPUS", "8"))}
     if partition := os.environ.get("GANFORGE_SLURM_PARTITION"):
         params["slurm_partition"] = partition
-    executor = submitit.AutoExecutor(folder=folder / ".workers" / "submitit", cluster="slurm")
+    launch_submitit(folder, trials, jobs, storage, device, "slurm", params)
+
+
+@LAUNCHERS.register("submitit-local", "the Slurm path through submitit's local executor")
+def launch_submitit_local(
+    folder: Path, trials: int, jobs: int, storage: str | None, device: str
+) -> None:
+    launch_submitit(folder, trials, jobs, storage, device, "local", {})
+
+
+def launch_submitit(
+    folder: Path,
+    trials: int,
+    jobs: int,
+    storage: str | None,
+    device: str,
+    cluster: str,
+    params: dict[str, Any],
+) -> None:
+    """Submit `jobs` workers through submitit and wait for them."""
+    try:
+        import submitit
+    except ImportError:
+        needs = f"--launcher {cluster} needs submitit: pip install 'ganforge[slurm]'"
+        raise GanforgeError(needs) from None
+    logs = folder / ".workers" / "submitit"
+    executor = submitit.AutoExecutor(folder=logs, cluster=cluster)
     executor.update_parameters(
         name="ganforge-tune",
         timeout_min=int(os.environ.get("GANFORGE_SLURM_TIMEOUT_MIN", 24 * 60)),
@@ -68,5 +89,11 @@ def launch_slurm(folder: Path, trials: int, jobs: int, storage: str | None, devi
         executor.submit(subprocess.run, worker_argv(folder, trials, storage, device, i), check=True)
         for i in range(jobs)
     ]
+    failed = []
     for handle in handles:
-        handle.result()
+        try:
+            handle.result()
+        except Exception as err:  # submitit re-raises a job that died (time limit, node loss)
+            failed.append(str(err).splitlines()[0] if str(err) else type(err).__name__)
+    if failed:
+        raise GanforgeError(f"{len(failed)} tuning job(s) failed: {failed[0]}; logs in {logs}")

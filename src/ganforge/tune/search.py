@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from ganforge.errors import TrainingStopped
 from ganforge.tune.space import Space, parse_space
 from ganforge.tune.study import (
     counted,
@@ -78,8 +79,11 @@ def work(
         ran += 1
         say(f"trial {trial.number}: {outcome}{_value(study, trial.number)}")
         write_summary(study, space, folder)
-        if outcome == "interrupted":
-            break
+        if outcome == "interrupted":  # Ctrl-C, SIGTERM, or the tuner of this worker is gone
+            raise TrainingStopped(
+                f"trial {trial.number} stopped with its checkpoint; run the same command again "
+                "to resume it"
+            )
     return ran
 
 
