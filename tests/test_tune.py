@@ -14,6 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import optuna  # the dev extra: CI always tests the search
 import pytest
 import yaml
 
@@ -21,10 +22,7 @@ from conftest import run_cli
 from ganforge.errors import ConfigError
 from ganforge.studies.report import image_uri
 from ganforge.tune import load_space, parse_space
-
-optuna = pytest.importorskip(
-    "optuna", reason="ganforge tune needs optuna (pip install -e '.[dev]')"
-)
+from ganforge.tune.study import pid_alive
 
 # the tiny network of tests/conftest.py's TINY, as the fixed overrides of a space
 TINY_SPACE = {
@@ -231,6 +229,25 @@ def test_the_median_pruner_stops_a_trial_made_hopeless_on_purpose(tmp_path: Path
     assert trials[2].value == trials[2].intermediate_values[2]
 
 
+def test_a_diverged_trial_counts_as_failed_and_the_search_goes_on(tmp_path: Path) -> None:
+    from ganforge.tune.search import prepare, tune
+    from ganforge.tune.study import open_study, storage_url
+
+    space = load_space(space_file(tmp_path, params={"optim.g.lr": [2.0e-4, 1.0e30]}))
+    folder = prepare(space, tmp_path / "runs")
+    study = open_study(space, storage_url(folder, None), 0)
+    for lr in (1.0e30, 2.0e-4):
+        study.enqueue_trial({"optim.g.lr": lr})
+    tune(space, tmp_path / "runs", trials=2, device="cpu", say=lambda _: None)
+    failed, complete = trials_of(folder)
+    assert (failed.state.name, complete.state.name) == ("FAIL", "COMPLETE")
+    assert failed.user_attrs["error"].startswith("training diverged at step ")
+    assert "retired" not in failed.user_attrs  # a result of its values: it counts
+    record = json.loads((folder / "trial-0000" / "trial.json").read_text())
+    assert record["state"] == "failed" and "diverged" in record["error"]
+    assert json.loads((folder / "tune.json").read_text())["counted"] == 2
+
+
 def test_kill_9_and_run_again_loses_no_trial_and_counts_none_twice(tmp_path: Path) -> None:
     overrides = {**TINY_SPACE["overrides"], "train.checkpoint_every": 4}
     space = space_file(tmp_path, overrides=overrides, budget={"steps": 40}, eval={"every": 8})
@@ -285,11 +302,14 @@ def worker_dirs(folder: Path) -> set[str]:
     return {p.name for p in folder.glob("trial-*")}
 
 
-def assert_shared_fairly(trials: list, folders: list[Path], wanted: int) -> None:
-    """`wanted` trials count, all complete; each trained once, in one worker's folder."""
+def assert_shared_fairly(
+    trials: list, folders: list[Path], wanted: int, retired: tuple[str, ...] = ("surplus",)
+) -> None:
+    """`wanted` trials count, all complete; each trained once, in one worker's folder; the
+    others were retired for one of the reasons `retired`."""
     counted = [t for t in trials if not t.user_attrs.get("retired")]
     assert [t.state.name for t in counted] == ["COMPLETE"] * wanted
-    assert all(t.user_attrs.get("retired") == "surplus" for t in trials if t not in counted)
+    assert all(t.user_attrs.get("retired") in retired for t in trials if t not in counted)
     names = [t.user_attrs["run_dir"] for t in counted]
     assert len(set(names)) == wanted
     for name in names:
@@ -322,7 +342,6 @@ def server_binaries() -> Path | None:
 def postgres_url():
     """A PostgreSQL server of its own in a temporary folder, on a Unix socket only; PostgreSQL
     refuses to run as root, so as root it runs as the user 'postgres'."""
-    pytest.importorskip("psycopg2", reason="the PostgreSQL test needs psycopg2-binary")
     binaries = server_binaries()
     if binaries is None:
         pytest.skip("no PostgreSQL server here (Debian: apt-get install postgresql)")
@@ -387,7 +406,6 @@ def test_two_machines_share_one_study_through_postgresql(tmp_path: Path, postgre
 
 def test_the_slurm_launcher_path_runs_workers_through_submitit(tmp_path: Path) -> None:
     """--launcher slurm and submitit-local share launch_submitit; the local executor runs it."""
-    pytest.importorskip("submitit", reason="the submitit launcher needs submitit")
     space = space_file(tmp_path)
     out = tmp_path / "runs"
     argv = ["tune", str(space), "--trials", "2", "--jobs", "2", "--out", str(out)]
@@ -396,3 +414,36 @@ def test_the_slurm_launcher_path_runs_workers_through_submitit(tmp_path: Path) -
     folder = out / "tiny"
     assert_shared_fairly(trials_of(folder), [folder], 2)
     assert list((folder / ".workers" / "submitit").glob("*_log.out"))  # submitit's job logs
+
+
+def test_workers_stop_when_their_tuner_is_killed_and_resume_on_the_next_run(
+    tmp_path: Path,
+) -> None:
+    """kill -9 of `tune --jobs 2`: its workers notice at their next log row, leave their
+    trials with a checkpoint and exit; the same command then resumes both."""
+    overrides = {**TINY_SPACE["overrides"], "train.checkpoint_every": 4}
+    space = space_file(tmp_path, overrides=overrides, budget={"steps": 60}, eval={"every": 20})
+    out = tmp_path / "runs"
+    argv = tune_argv(space, out, "--trials", "2", "--jobs", "2", "--device", "cpu")
+    tuner = subprocess.Popen(argv, env=child_env(), stdout=subprocess.DEVNULL)
+    folder = out / "tiny"
+    firsts = [folder / f"trial-000{i}" / "checkpoints" / "step_0000004.pt" for i in (0, 1)]
+    deadline = time.time() + 120
+    while not all(p.exists() for p in firsts) and time.time() < deadline:
+        time.sleep(0.02)
+    tuner.send_signal(signal.SIGKILL)
+    tuner.wait()
+    pids = [t.user_attrs["pid"] for t in trials_of(folder)]
+    deadline = time.time() + 60
+    while any(pid_alive(pid) for pid in pids) and time.time() < deadline:
+        time.sleep(0.1)
+    assert not any(pid_alive(pid) for pid in pids), "the workers outlived their tuner"
+    assert [t.state.name for t in trials_of(folder)] == ["RUNNING", "RUNNING"]
+    done = subprocess.run(argv, env=child_env(), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    trials = trials_of(folder)
+    assert_shared_fairly(trials, [folder], 2, retired=("surplus", "interrupted"))
+    assert [t.user_attrs.get("retired") for t in trials[:2]] == ["interrupted"] * 2
+    assert sorted(t.user_attrs["run_dir"] for t in trials[2:]) == ["trial-0000", "trial-0001"]
+    for name in ("trial-0000", "trial-0001"):
+        assert "resumed from" in (folder / name / "log.txt").read_text()
