@@ -194,6 +194,19 @@ def test_confirm_retrains_base_and_best_with_fresh_seeds(searched, tmp_path: Pat
     assert "| base | 2 | " in table and "| best | 2 | " in table and " ± " in table
 
 
+def test_command_line_overrides_apply_to_every_trial_and_are_recorded(tmp_path: Path) -> None:
+    out = tmp_path / "runs"
+    argv = ["tune", str(space_file(tmp_path)), "--trials", "1", "--out", str(out)]
+    code, _, err = run_cli(*argv, "train.batch_size=16", "--device", "cpu")
+    assert code == 0, err
+    config = yaml.safe_load((out / "tiny" / "trial-0000" / "config.yaml").read_text())
+    assert config["train"]["batch_size"] == 16
+    saved = yaml.safe_load((out / "tiny" / "space.yaml").read_text())
+    assert saved["overrides"]["train.batch_size"] == "16"
+    code, _, err = run_cli(*argv, "train.batch_sise=16")
+    assert code == 2 and "unknown config key 'train.batch_sise'" in err
+
+
 def test_a_search_of_another_space_into_the_same_study_is_refused(tmp_path: Path) -> None:
     out = tmp_path / "runs"
     assert run_cli("tune", str(space_file(tmp_path)), "--trials", "1", "--out", str(out))[0] == 0

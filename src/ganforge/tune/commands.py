@@ -12,12 +12,12 @@ from ganforge.errors import GanforgeError
 def cmd_tune(args: argparse.Namespace) -> int:
     from ganforge.tune.confirm import confirm
     from ganforge.tune.search import prepare, tune
-    from ganforge.tune.space import load_space
+    from ganforge.tune.space import load_space, with_overrides
     from ganforge.tune.study import open_study, require_optuna, storage_url
     from ganforge.tune.summary import show_text, write_summary
 
     require_optuna()  # one sentence on how to install it, before anything else
-    space = load_space(args.space)
+    space = with_overrides(load_space(args.space), args.overrides)
     folder = Path(args.out) / space.name
     if args.trials is None and not args.show and not args.confirm:
         raise GanforgeError("say what to do: --trials N to search, --show, or --confirm K")
@@ -40,6 +40,9 @@ def cmd_tune(args: argparse.Namespace) -> int:
 def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("tune", help="search hyper-parameters with Optuna (ganforge[tune])")
     p.add_argument("space", metavar="SPACE|SPACE.yaml", help="a shipped space or a YAML file")
+    p.add_argument(
+        "overrides", nargs="*", metavar="key=value", help="fixed for every trial (data.path=...)"
+    )
     p.add_argument("--trials", type=int, help="search until this many trials count")
     p.add_argument("--jobs", type=int, default=1, help="workers on this machine (cores split)")
     p.add_argument(

@@ -127,6 +127,22 @@ def load_space(source: str | Path) -> Space:
     return parse_space(str(source), text, folder=None)
 
 
+def with_overrides(space: Space, overrides: list[str] | tuple[str, ...]) -> Space:
+    """The space with command-line `key=value` overrides added to its fixed ones (checked
+    again, and recorded in the raw form that space.yaml keeps)."""
+    if not overrides:
+        return space
+    added = {}
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"an override is written key=value, not '{item}'")
+        added[key] = value
+    raw = {**space.raw, "base": space.base}
+    raw["overrides"] = {**(raw.get("overrides") or {}), **added}
+    return parse_space(space.name, yaml.safe_dump(raw, sort_keys=False))
+
+
 def parse_space(name: str, text: str, folder: Path | None = None) -> Space:
     try:
         data = yaml.safe_load(text) or {}
