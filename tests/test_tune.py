@@ -151,6 +151,8 @@ def test_a_tiny_search_trains_four_trials_as_run_directories(searched) -> None:
     assert code == 0 and "4 trials (4 complete)" in stdout
     best = summary["best"]["number"]
     assert stdout.splitlines()[1].split()[:2] == ["trial", str(best)]
+    code, stdout, _ = run_cli("tune", str(space), "--show", "--json", "--out", str(out))
+    assert code == 0 and json.loads(stdout.splitlines()[-1]) == summary["best"]
 
 
 def test_the_report_of_a_search_has_history_importances_and_best_samples(
