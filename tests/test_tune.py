@@ -263,6 +263,39 @@ def test_a_diverged_trial_counts_as_failed_and_the_search_goes_on(tmp_path: Path
     assert json.loads((folder / "tune.json").read_text())["counted"] == 2
 
 
+def test_a_trial_killed_after_its_last_step_completes_with_the_value_it_logged(
+    tmp_path: Path,
+) -> None:
+    """The run finished but its process died before telling the study: the re-queued trial
+    has nothing left to train and takes the run's last evaluation."""
+    from ganforge.config import load_config
+    from ganforge.training import train
+    from ganforge.tune.search import prepare, tune
+    from ganforge.tune.study import open_study, storage_url
+    from ganforge.tune.trial import claim, suggest, trial_overrides
+
+    space = load_space(space_file(tmp_path))
+    folder = prepare(space, tmp_path / "runs")
+    study = open_study(space, storage_url(folder, None), 0)
+    trial = study.ask()
+    path = claim(trial, folder)
+    params = {p.key: suggest(trial, p) for p in space.params}
+    train(load_config(space.base, trial_overrides(space, params)), path, "cpu", False)
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    trial.set_user_attr("pid", int(gone.stdout))  # the process that trained it is dead
+    tune(space, tmp_path / "runs", trials=1, device="cpu", say=lambda _: None)
+    first, resumed = trials_of(folder)
+    assert (first.state.name, resumed.state.name) == ("FAIL", "COMPLETE")
+    rows = [json.loads(x) for x in (path / "metrics.jsonl").read_text().splitlines()]
+    assert resumed.value == [r["fid_domain1k"] for r in rows if "fid_domain1k" in r][-1]
+    assert [r["step"] for r in rows] == sorted({r["step"] for r in rows})  # nothing retrained
+
+
 def test_kill_9_and_run_again_loses_no_trial_and_counts_none_twice(tmp_path: Path) -> None:
     overrides = {**TINY_SPACE["overrides"], "train.checkpoint_every": 4}
     space = space_file(tmp_path, overrides=overrides, budget={"steps": 40}, eval={"every": 8})

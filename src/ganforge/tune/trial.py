@@ -103,7 +103,9 @@ def _train(
     overrides = trial_overrides(space, params)
     info = {"study": space.name, "trial": trial.number, "params": params, "state": "running"}
     if (path / "config.yaml").exists() and last_checkpoint_step(path) >= 0:
-        observer.evaluations = replay(trial, path, space, last_checkpoint_step(path))
+        values = replay(trial, path, space, last_checkpoint_step(path))
+        # killed after its last step but before the study heard: the value is in the run
+        observer.evaluations, observer.last = len(values), (values[-1] if values else None)
         record_trial(path, {**info, "resumed_by_trial": trial.number})
         resume(path, device=device, progress=False, stop_on_signals=True, observers=[observer])
         return
@@ -116,14 +118,14 @@ def _train(
     train(config, path, device, False, force=True, stop_on_signals=True, observers=[observer])
 
 
-def replay(trial: Any, path: Path, space: Space, until: int) -> int:
+def replay(trial: Any, path: Path, space: Space, until: int) -> list[float]:
     """Report the evaluations a resumed run already logged (up to its checkpoint) again."""
     from ganforge.studies.state import read_rows
 
     rows = [r for r in read_rows(path) if space.metric in r and r.get("step", 0) <= until]
     for ordinal, row in enumerate(rows, 1):
         trial.report(float(row[space.metric]), ordinal if space.budget.minutes else row["step"])
-    return len(rows)
+    return [float(row[space.metric]) for row in rows]
 
 
 def _failed(study: Any, trial: Any, path: Path, error: str) -> str:
