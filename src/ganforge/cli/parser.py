@@ -11,6 +11,7 @@ from ganforge.cli.listing import cmd_datasets, cmd_families, cmd_presets, cmd_su
 from ganforge.cli.measure import cmd_eval, cmd_fid, cmd_score
 from ganforge.cli.training import cmd_train
 from ganforge.studies.commands import add_commands
+from ganforge.tune.commands import add_commands as add_tune
 
 DESCRIPTION = """Train, evaluate and compare GANs: every subcommand calls the library API.
 
@@ -38,7 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show full tracebacks")
     parser.add_argument("--version", action="version", version=f"ganforge {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (_training, _listing, _sampling, _generator_tools, _measuring, add_commands):
+    commands = (_training, _listing, _sampling, _generator_tools, _measuring)
+    for add in (*commands, add_commands, add_tune):
         add(sub)
     return parser
 

@@ -19,6 +19,7 @@ from ganforge.studies.groups import group
 from ganforge.studies.rundata import RunData, collect, failures
 from ganforge.studies.summary import build
 from ganforge.studies.table import best_values, columns, format_cell, markdown
+from ganforge.studies.tuning import tune_html, tune_markdown
 
 FORMATS = ("html", "md", "json", "tex")
 STYLE = """
@@ -176,6 +177,7 @@ def html_page(runs: list[RunData], sources: list[Path]) -> str:
         f"{escape(', '.join(map(str, sources)))}; generated {stamp}. Click a column to sort."
         + (SINGLE_SEED if single else "")
         + "</p>"
+        + tune_html(sources, image_uri)
         + sections.findings_html(doc)
         + sections.experiments_html(doc, experiments)
         + beyond_fid.legend_html(runs)
@@ -234,6 +236,7 @@ def markdown_text(runs: list[RunData], sources: list[Path]) -> str:
     failed = [f"- {f.get('run')} ({f.get('status')}): {f.get('error')}" for f in failures(sources)]
     return (
         paper.markdown(build(runs))
+        + tune_markdown(sources)
         + "\n## All runs\n\n"
         + markdown(runs)
         + ("\nFailed runs:\n" + "\n".join(failed) + "\n" if failed else "")
