@@ -66,6 +66,21 @@ def test_experiment_names_drop_the_seed() -> None:
     assert experiment_name(Run("seed=4")) == "default"
 
 
+def test_seeds_written_by_different_versions_are_one_experiment(tmp_path: Path) -> None:
+    """A study resumed after an upgrade: later runs' config.yaml holds new options (None, or
+    under log.) that earlier runs lack; the seeds still form one experiment per setting."""
+    old = {"seed": 0, "loss": {"name": "lsgan"}}
+    new = {"loss": {"name": "lsgan"}, "eval": {"lpips_weights": None}, "log": {"heartbeat_s": 30}}
+    other = {"seed": 2, "loss": {"name": "hinge"}, "eval": {"lpips_weights": None}}
+    for name, config in (("lsgan,seed=0", old), ("lsgan,seed=1", {**new, "seed": 1})):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "config.yaml").write_text(yaml.safe_dump(config))
+    (tmp_path / "hinge,seed=2").mkdir()
+    (tmp_path / "hinge,seed=2" / "config.yaml").write_text(yaml.safe_dump(other))
+    experiments = group(collect([tmp_path]))
+    assert sorted((e.name, len(e.runs)) for e in experiments) == [("hinge", 1), ("lsgan", 2)]
+
+
 # ---------------------------------------------------------------- a swept study, 2 x 3 seeds
 
 

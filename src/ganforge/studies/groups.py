@@ -27,7 +27,7 @@ from ganforge.studies.stats import (
     shared_ranks,
     summarize,
 )
-from ganforge.studies.table import direction
+from ganforge.studies.table import IGNORED_SECTIONS, direction
 
 SEED_PART = re.compile(r"(^|,)seed=-?\d+(?=,|$)")
 
@@ -72,7 +72,14 @@ def experiment_name(run: RunData) -> str:
 
 
 def _identity(run: RunData) -> str:
-    config = {k: v for k, v in run.config.items() if k != "seed"}
+    """The run's setting: its config without the seed, where its numbers went (`log.`), and
+    options left at None, so a run written before an option existed (its config.yaml lacks
+    the key) groups with the runs written after (whose config.yaml says None)."""
+    config = {
+        k: v
+        for k, v in run.config.items()
+        if k != "seed" and v is not None and not k.startswith(IGNORED_SECTIONS)
+    }
     return json.dumps(config, sort_keys=True, default=str)
 
 
