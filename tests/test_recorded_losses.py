@@ -2,8 +2,15 @@
 
 `tests/golden/recorded_losses.json` was written by `python tests/test_recorded_losses.py
 --record` on the code before families owned their phases (commit a71d31b). Each case trains a
-few CPU steps; every logged number and a checksum of the final generator's samples must match
-exactly, since the same seed runs the same operations in the same order.
+few CPU steps; every logged number and a checksum of the final generator's samples must match,
+since the same seed runs the same operations in the same order.
+
+Match means to RTOL (1e-4), not to the last bit: the same operations round differently on
+another CPU (AVX2, AVX-512 or AMX kernels sum in other orders). Measured on a Xeon with
+AVX-512 and AMX against numbers recorded elsewhere: losses and gradient norms within 4e-6;
+the samples' checksums (up to 1.2e-4) and `diversity` (a small mean distance between samples,
+up to 6e-4) amplify rounding through the generator, so they get LOOSE (1e-3). A change of the maths moves them by
+more: a hinge margin of 1.001 instead of 1 fails.
 
 Deliberate numeric changes re-record only the cases they touch, `python
 tests/test_recorded_losses.py --record NAME ...`, each checked first to move the logged numbers
@@ -28,6 +35,7 @@ import torch
 from conftest import TIMING_KEYS, TINY_DCGAN, TINY_NETS
 
 GOLDEN = Path(__file__).parent / "golden" / "recorded_losses.json"
+RTOL, LOOSE, ATOL = 1e-4, 1e-3, 1e-9  # ATOL: values that are zero up to rounding
 COMMON = [
     "train.steps=6",
     "train.batch_size=8",
@@ -127,8 +135,13 @@ def test_recorded_losses_are_unchanged(tmp_path, name):
     for a, b in zip(got["rows"], want["rows"], strict=True):
         assert a.keys() == b.keys(), name
         for key in a:
-            assert a[key] == b[key], f"{name} step {a['step']}: {key} {a[key]!r} != {b[key]!r}"
-    assert got["sample_sum"] == want["sample_sum"] and got["sample_abs"] == want["sample_abs"]
+            rel = LOOSE if key == "diversity" else RTOL
+            assert a[key] == pytest.approx(b[key], rel=rel, abs=ATOL), (
+                f"{name} step {a['step']}: {key} {a[key]!r} != {b[key]!r}"
+            )
+    scale = LOOSE * want["sample_abs"]  # a sum of signed values: relative to their magnitude
+    assert got["sample_sum"] == pytest.approx(want["sample_sum"], abs=scale)
+    assert got["sample_abs"] == pytest.approx(want["sample_abs"], rel=LOOSE)
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["--record"]:
