@@ -9,8 +9,8 @@ Match means to RTOL (1e-4), not to the last bit: the same operations round diffe
 another CPU (AVX2, AVX-512 or AMX kernels sum in other orders). Measured on a Xeon with
 AVX-512 and AMX against numbers recorded elsewhere: losses and gradient norms within 4e-6;
 the samples' checksums (up to 1.2e-4) and `diversity` (a small mean distance between samples,
-up to 6e-4) amplify rounding through the generator, so they get LOOSE (1e-3). A change of the maths moves them by
-more: a hinge margin of 1.001 instead of 1 fails.
+up to 6e-4) amplify rounding through the generator, so they get LOOSE (1e-3). A change of
+the maths moves them by more: a hinge margin of 1.001 instead of 1 fails.
 
 Deliberate numeric changes re-record only the cases they touch, `python
 tests/test_recorded_losses.py --record NAME ...`, each checked first to move the logged numbers

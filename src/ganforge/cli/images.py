@@ -84,9 +84,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     from ganforge.errors import GanforgeError
 
     device = resolve_device(args.device)  # a bad --device is one sentence, before any write
-    hub = args.format == "hub" or (
-        args.format is None and (args.push_to_hub or Path(args.output).suffix != ".safetensors")
-    )
+    out = Path(args.output)
+    # without --format: a name with no suffix is a Hub folder; a file name is a .safetensors
+    # export, and any other suffix (.pt) is refused as one, in one sentence
+    hub = args.format == "hub" or (args.format is None and (args.push_to_hub or not out.suffix))
     if args.push_to_hub and not hub:
         raise GanforgeError("--push-to-hub uploads a Hub-style folder; drop --format safetensors")
     if not hub:

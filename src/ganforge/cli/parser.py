@@ -163,7 +163,7 @@ def _generator_tools(sub: Any) -> None:
         "--format",
         choices=("safetensors", "hub"),
         help="hub: a folder with model.safetensors, config.yaml and a README.md model card "
-        "(default: hub when -o does not end in .safetensors)",
+        "(default: hub when -o has no suffix)",
     )
     p.add_argument("--license", default="other", help="the model card's licence (default other)")
     p.add_argument(
