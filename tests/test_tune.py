@@ -205,6 +205,8 @@ def test_command_line_overrides_apply_to_every_trial_and_are_recorded(tmp_path: 
     assert config["train"]["batch_size"] == 16
     saved = yaml.safe_load((out / "tiny" / "space.yaml").read_text())
     assert saved["overrides"]["train.batch_size"] == "16"
+    code, shown, err = run_cli("tune", str(space_file(tmp_path)), "--show", "--out", str(out))
+    assert code == 0 and "1 trials" in shown, err  # --show needs no overrides repeated
     code, _, err = run_cli(*argv, "train.batch_sise=16")
     assert code == 2 and "unknown config key 'train.batch_sise'" in err
 

@@ -12,13 +12,17 @@ from ganforge.errors import GanforgeError
 def cmd_tune(args: argparse.Namespace) -> int:
     from ganforge.tune.confirm import confirm
     from ganforge.tune.search import prepare, tune
-    from ganforge.tune.space import load_space, with_overrides
+    from ganforge.tune.space import load_space, parse_space, with_overrides
     from ganforge.tune.study import open_study, require_optuna, storage_url
     from ganforge.tune.summary import show_text, write_summary
 
     require_optuna()  # one sentence on how to install it, before anything else
     space = with_overrides(load_space(args.space), args.overrides)
     folder = Path(args.out) / space.name
+    recorded = folder / "space.yaml"
+    if args.trials is None and not args.confirm and not args.overrides and recorded.exists():
+        # --show alone reads the search as it was run, overrides included (data.path=...)
+        space = parse_space(space.name, recorded.read_text(), folder=recorded.parent)
     if args.trials is None and not args.show and not args.confirm:
         raise GanforgeError("say what to do: --trials N to search, --show, or --confirm K")
     if args.trials is not None and args.trials < 1 or args.jobs < 1:
