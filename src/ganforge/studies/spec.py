@@ -112,10 +112,15 @@ class Point:
     overrides: tuple[str, ...]
 
 
+def shipped_names(package: str, folder: str) -> list[str]:
+    """The YAML files shipped in `package`'s `folder`, by name (studies, search spaces)."""
+    files = resources.files(package) / folder
+    return sorted(p.name[: -len(".yaml")] for p in files.iterdir() if p.name.endswith(".yaml"))
+
+
 def study_names() -> list[str]:
     """Studies shipped in ganforge/studies/configs."""
-    folder = resources.files("ganforge.studies") / "configs"
-    return sorted(p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml"))
+    return shipped_names("ganforge.studies", "configs")
 
 
 def load_study(source: str | Path) -> Study:

@@ -32,7 +32,13 @@ import yaml
 
 from ganforge.errors import ConfigError
 from ganforge.registry import suggest
-from ganforge.studies.spec import Budget, as_overrides, format_value, parse_budget
+from ganforge.studies.spec import (
+    Budget,
+    as_overrides,
+    format_value,
+    parse_budget,
+    shipped_names,
+)
 
 SPACE_KEYS = (
     "description",
@@ -104,8 +110,7 @@ class Space:
 
 def space_names() -> list[str]:
     """The spaces shipped in ganforge/tune/spaces."""
-    folder = resources.files("ganforge.tune") / "spaces"
-    return sorted(p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml"))
+    return shipped_names("ganforge.tune", "spaces")
 
 
 def load_space(source: str | Path) -> Space:
