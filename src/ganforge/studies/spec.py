@@ -118,6 +118,18 @@ def shipped_names(package: str, folder: str) -> list[str]:
     return sorted(p.name[: -len(".yaml")] for p in files.iterdir() if p.name.endswith(".yaml"))
 
 
+def yaml_file(source: str | Path, what: str) -> tuple[Path, str] | None:
+    """(path, text) when `source` is a YAML path rather than a shipped name; a path that does
+    not exist is one sentence ("study file 'x.yaml' does not exist")."""
+    path = Path(source)
+    if path.suffix not in (".yaml", ".yml") and not path.exists():
+        return None
+    try:
+        return path, path.read_text()
+    except FileNotFoundError:
+        raise ConfigError(f"{what} '{path}' does not exist") from None
+
+
 def study_names() -> list[str]:
     """Studies shipped in ganforge/studies/configs."""
     return shipped_names("ganforge.studies", "configs")
@@ -125,12 +137,9 @@ def study_names() -> list[str]:
 
 def load_study(source: str | Path) -> Study:
     """A shipped study name or a YAML path -> Study (relative config paths resolved)."""
-    path = Path(source)
-    if path.suffix in (".yaml", ".yml") or path.exists():
-        try:
-            text = path.read_text()
-        except FileNotFoundError:
-            raise ConfigError(f"study file '{path}' does not exist") from None
+    found = yaml_file(source, "study file")
+    if found is not None:
+        path, text = found
         return parse_study(path.stem, text, folder=path.resolve().parent)
     # An old alias keeps the name it was typed with: the study folder is named after it, so a
     # sweep started under the old name resumes in its own folder.

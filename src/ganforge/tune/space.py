@@ -38,6 +38,7 @@ from ganforge.studies.spec import (
     format_value,
     parse_budget,
     shipped_names,
+    yaml_file,
 )
 
 SPACE_KEYS = (
@@ -115,12 +116,9 @@ def space_names() -> list[str]:
 
 def load_space(source: str | Path) -> Space:
     """A shipped space name or a YAML path -> a checked Space (ConfigError in one sentence)."""
-    path = Path(source)
-    if path.suffix in (".yaml", ".yml") or path.exists():
-        try:
-            text = path.read_text()
-        except FileNotFoundError:
-            raise ConfigError(f"search space file '{path}' does not exist") from None
+    found = yaml_file(source, "search space file")
+    if found is not None:
+        path, text = found
         return parse_space(path.stem, text, folder=path.resolve().parent)
     names = space_names()
     if str(source) not in names:
