@@ -146,7 +146,7 @@ def packed_step(config: Config, pairs: list[dict[str, nn.Module]], streams: list
         g_opt.zero_grad(set_to_none=True)
         losses_g.sum().backward()
         g_opt.step()
-        return [x for pair in zip(losses_d.tolist(), losses_g.tolist()) for x in pair]
+        return [x for pair in zip(losses_d.tolist(), losses_g.tolist(), strict=True) for x in pair]
 
     step.state = (gp, gb, dp, db)  # type: ignore[attr-defined]  # for the check
     return step
