@@ -20,6 +20,7 @@ and the plain loop's does not, which is the comparison a user running either one
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import statistics
@@ -252,9 +253,10 @@ def main() -> None:
                 seconds[name].append(in_fresh_process(name, child))
                 continue
             cfg = config if name == "plain" else configs[name]
-            seconds[name].append(
-                measure("plain" if name == "plain" else "ganforge", cfg, data, args)
-            )
+            with contextlib.redirect_stdout(sys.stderr):  # stdout holds the JSON alone
+                seconds[name].append(
+                    measure("plain" if name == "plain" else "ganforge", cfg, data, args)
+                )
     median = {name: statistics.median(values) for name, values in seconds.items()}
     batch = config.train.batch_size
     result = {
