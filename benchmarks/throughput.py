@@ -12,6 +12,10 @@ window. Throughput counts generated images per second of full steps (n_critic D 
 G update). Both loops run in this one process, one after the other, so they share the machine's
 state; a `ratio_to_plain` > 1 means ganforge is faster. `--variants` times ganforge's speed
 options (train.compile, train.precision, train.channels_last) against the same plain fp32 loop.
+The StyleGAN family's plain step is written out in `plain_stylegan.py` (style mixing, lazy R1,
+path length; tests/test_throughput_plain.py checks its losses against ganforge's). Where a
+phase runs every k > 1 steps the figure is the mean over the timed steps, not the median of
+rows, and a preset whose rows are longer than the timed steps is timed in shorter rows.
 `--processes` runs every measurement in a fresh process instead, still alternating: then the
 ganforge loop's process keeps freed memory as `ganforge train`'s does (`ganforge.allocator`)
 and the plain loop's does not, which is the comparison a user running either one sees.
