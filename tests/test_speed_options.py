@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -27,6 +29,18 @@ def test_bf16_autocast_trains_close_to_fp32(tmp_path):
     assert not torch.equal(losses(bf16), losses(fp32))  # autocast really ran in bf16
     for p in trainer.task.networks["generator"].parameters():
         assert p.dtype == torch.float32  # weights and optimiser states stay fp32
+
+
+def test_bf16_trains_stylegan_keeping_its_running_means_in_fp32(tmp_path):
+    # w_avg and the mean path length are fp32 buffers updated from bf16 activations
+    # (benchmarks/gpu_check.sh found `lerp` refusing the mix)
+    lazy = ["model.g.pl_weight=2", "model.g.pl_every=2", "loss.r1_gamma=0.01"]
+    trainer, rows = train_rows(
+        tmp_path, "bf16", "model.name=stylegan", *lazy, "loss.reg_every=2", "train.precision=bf16"
+    )
+    assert all(math.isfinite(r["g_pl_penalty"]) for r in rows if "g_pl_penalty" in r)
+    G = trainer.task.networks["generator"]
+    assert G.w_avg.dtype == torch.float32 and G.w_avg.abs().sum() > 0
 
 
 def test_fp16_needs_a_gpu(tmp_path):

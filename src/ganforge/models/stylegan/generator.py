@@ -62,7 +62,8 @@ class MappingNetwork(nn.Module):
             x = layer(x)
         if self.training and update_w_avg:
             with torch.no_grad():
-                self.w_avg.copy_(x.detach().mean(dim=0).lerp(self.w_avg, self.w_avg_beta))
+                # in fp32, whatever autocast computed x in (lerp wants one dtype)
+                self.w_avg.copy_(x.detach().float().mean(dim=0).lerp(self.w_avg, self.w_avg_beta))
         return x  # (B, w_dim)
 
 

@@ -68,7 +68,7 @@ def path_length_penalty(
     )
     (grads,) = torch.autograd.grad((img * pl_noise).sum(), ws, create_graph=True)
     lengths = grads.square().sum(dim=2).mean(dim=1).sqrt()  # (B,)
-    mean = state.mean.lerp(lengths.mean(), decay)
+    mean = state.mean.lerp(lengths.mean().float(), decay)  # fp32 state, also under bf16
     state.mean.copy_(mean.detach())
     return (lengths - mean).square().mean()
 
