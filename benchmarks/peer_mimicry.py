@@ -22,15 +22,22 @@ own `sec_per_step` rows (a row every step; grids and checkpoints only at the end
 same z (ganforge's draws replayed into Mimicry's `generate_images`), with Mimicry's `train_step`s
 called in ganforge's order (n_dis D steps, then G; Mimicry's trainer calls G first, which the
 race keeps), prints every D and G loss side by side and exits 1 if any differs by more than
-`--tol` (relative). The race alternates the two in `--rounds` rounds; the JSON gives seconds
-per G step (n_dis D updates + 1 G update) each round, images/s and ratio = Mimicry's median
-seconds / ganforge's (> 1: ganforge is faster). `--profile` prints the top ops by self CPU time
-of one step of each.
+`--tol` (relative, default 1e-3). They agree to 1e-7 at first and drift apart as float
+rounding does: ganforge's Adam is fused, Mimicry's a loop over tensors, and Adam with beta1 = 0
+divides each gradient entry by its own size, so rounding in tiny entries grows (1.1e-4 after
+2 G steps = 12 updates at the preset's size). PyTorch's spectral-norm parametrization, which
+ganforge used before, differs by 8e-2 at the first D update (width 8, batch 16).
+
+The race alternates the two in `--rounds` rounds; the JSON gives seconds per G step
+(n_dis D updates + 1 G update) each round, images/s and ratio = Mimicry's median seconds /
+ganforge's (> 1: ganforge is faster). `--profile` prints the top ops by self CPU time of one
+step of each.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import os
@@ -123,7 +130,8 @@ def time_ganforge(args: argparse.Namespace, mods: tuple, data: ArrayDataset) -> 
     nets = mimicry_networks(mods, config)
     with tempfile.TemporaryDirectory() as tmp:
         trainer = ganforge_trainer(config, data, nets, Path(tmp))
-        trainer.train(progress=False)
+        with contextlib.redirect_stdout(sys.stderr):  # its log lines; stdout is the JSON
+            trainer.train(progress=False)
         rows = [r for r in trainer.run.read_metrics() if r.get("kind", "train") == "train"]
     return [r["sec_per_step"] for r in rows if r["step"] > args.warmup]
 
@@ -265,7 +273,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--check", action="store_true", help="compare losses, no timing")
     parser.add_argument("--check-steps", type=int, default=3)
-    parser.add_argument("--tol", type=float, default=1e-4, help="relative, for --check")
+    parser.add_argument("--tol", type=float, default=1e-3, help="relative, for --check")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--top", type=int, default=20, help="ops listed by --profile")
     args = parser.parse_args()
