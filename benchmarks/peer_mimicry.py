@@ -74,6 +74,7 @@ def ganforge_config(args: argparse.Namespace, steps: int) -> Config:
         f"train.batch_size={args.batch}",
         f"model.width={args.width}",
         f"seed={args.seed}",
+        *args.overrides,
     ]
     if args.data:
         overrides += ["data.name=npz", f"data.path={args.data}"]
@@ -175,6 +176,7 @@ def race(args: argparse.Namespace, mods: tuple, data: ArrayDataset) -> dict:
         "ratio_ganforge_over_mimicry": round(median["mimicry"] / median["ganforge"], 3),
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        "ganforge_overrides": args.overrides,
         "torch": torch.__version__,
     }
 
@@ -276,6 +278,9 @@ def main() -> None:
     parser.add_argument("--tol", type=float, default=1e-3, help="relative, for --check")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--top", type=int, default=20, help="ops listed by --profile")
+    parser.add_argument(
+        "overrides", nargs="*", help="key=value for ganforge's side, e.g. train.channels_last=true"
+    )
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     torch.set_num_threads(args.threads)
