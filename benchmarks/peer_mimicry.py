@@ -213,8 +213,26 @@ def ganforge_losses(args: argparse.Namespace, mods: tuple, data: ArrayDataset, f
     return config, start, losses, reals, latents
 
 
+def same_layers(mods: tuple, config: Config) -> bool:
+    """Mimicry's and ganforge's parameter counts, tensor by tensor (printed)."""
+    from ganforge.models import build_networks
+
+    ours = build_networks(config, (3, 32, 32))
+    equal = True
+    for theirs, name in zip(mimicry_networks(mods, config), ours, strict=True):
+        table = mimicry_side.layer_table(theirs, ours[name])
+        equal &= all(a == b for *_, a, b in table) and len(table) == len(
+            list(ours[name].parameters())
+        )
+        total = [sum(row[i] for row in table) for i in (2, 3)]
+        print(f"{name}: {len(table)} tensors, Mimicry {total[0]:,} ganforge {total[1]:,}")
+    return equal
+
+
 def check(args: argparse.Namespace, mods: tuple, data: ArrayDataset) -> int:
     """Same weights, batches and z on both sides; 0 when every loss agrees to --tol."""
+    layers_equal = same_layers(mods, ganforge_config(args, 1))
+    print(f"every tensor the same size: {layers_equal}")
     with tempfile.TemporaryDirectory() as tmp:
         config, start, ours, reals, latents = ganforge_losses(args, mods, data, Path(tmp))
     nets = mimicry_networks(mods, config)
@@ -236,7 +254,7 @@ def check(args: argparse.Namespace, mods: tuple, data: ArrayDataset) -> int:
             worst = max(worst, gap)
             print(f"{kind} update {i:2d}: ganforge {a:+.7f}  mimicry {b:+.7f}  rel {gap:.1e}")
     print(f"largest relative difference {worst:.2e} (tolerance {args.tol:g})")
-    return 0 if worst <= args.tol else 1
+    return 0 if worst <= args.tol and layers_equal else 1
 
 
 def profile(args: argparse.Namespace, mods: tuple, data: ArrayDataset) -> None:
