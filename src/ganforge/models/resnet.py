@@ -107,7 +107,10 @@ class GBlock(nn.Module):
     def forward(self, x: Tensor, y: Tensor | None = None) -> Tensor:
         h = self.c1(self._up(F.relu(self._norm(self.b1, x, y))))
         h = self.c2(F.relu(self._norm(self.b2, h, y)))
-        return h + self.c_sc(self._up(x))  # (B, C, 2H, 2W)
+        # Mimicry convolves the upsampled x; a 1x1 conv commutes with bilinear and nearest
+        # upsampling (each output pixel is a weighted mean of inputs, weights summing to 1),
+        # so convolving first computes the same on a quarter of the pixels (~4% of G's work)
+        return h + self._up(self.c_sc(x))  # (B, C, 2H, 2W)
 
 
 class DBlock(nn.Module):
