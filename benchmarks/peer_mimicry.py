@@ -258,7 +258,7 @@ def check(args: argparse.Namespace, mods: tuple, data: ArrayDataset) -> int:
 
 
 def profile(args: argparse.Namespace, mods: tuple, data: ArrayDataset) -> None:
-    """Top ops by self CPU time of one step of each (after one untimed step)."""
+    """Top ops by self CPU time of one step of each (after --warmup untimed steps)."""
     from torch.profiler import ProfilerActivity
     from torch.profiler import profile as profiler
 
@@ -272,7 +272,8 @@ def profile(args: argparse.Namespace, mods: tuple, data: ArrayDataset) -> None:
         mimicry = mimicry_trainer(mods, config, mimicry_networks(mods, config), batches)
         steps["mimicry"] = mimicry.step
         for name, step in steps.items():
-            step()
+            for _ in range(args.warmup):
+                step()
             with profiler(activities=[ProfilerActivity.CPU]) as prof:
                 step()
             table = prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=args.top)
