@@ -49,3 +49,17 @@ def test_in_place_relus_change_no_value_and_no_gradient(monkeypatch):
     assert torch.equal(in_place[0], out_of_place[0])
     for a, b in zip(in_place[1], out_of_place[1], strict=True):
         assert torch.equal(a, b)
+
+
+def test_bilinear_doubling_by_matrices_is_pytorchs_interpolation():
+    from ganforge.models.resnet import upsample2x_bilinear
+
+    x = torch.randn(2, 3, 5, 7, requires_grad=True)
+    ours = upsample2x_bilinear(x)
+    theirs = torch.nn.functional.interpolate(
+        x, scale_factor=2, mode="bilinear", align_corners=False
+    )
+    torch.testing.assert_close(ours, theirs, rtol=1e-5, atol=1e-6)
+    weights = torch.randn_like(ours)
+    grads = [torch.autograd.grad((y * weights).sum(), x)[0] for y in (ours, theirs)]
+    torch.testing.assert_close(grads[0], grads[1], rtol=1e-5, atol=1e-5)

@@ -25,6 +25,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
@@ -83,6 +84,21 @@ def _image_shape(data_shape: tuple[int, ...]) -> tuple[int, int]:
     return data_shape[0], data_shape[1]
 
 
+def _doubling(n: int, like: Tensor) -> Tensor:
+    """(2n, n) weights of 1-D linear upsampling by 2 (align_corners=False): PyTorch's own
+    interpolation of the identity, so the weights (0.25, 0.75, edges clamped) are its own."""
+    eye = torch.eye(n, dtype=like.dtype, device=like.device).view(n, 1, n)
+    return F.interpolate(eye, scale_factor=2, mode="linear", align_corners=False)[:, 0].t()
+
+
+def upsample2x_bilinear(x: Tensor) -> Tensor:
+    """`F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)` as two matrix
+    products (the same values to float rounding). PyTorch's CPU kernel copies a 256-channel
+    NCHW batch to channels-last and back: 205 ms against 77 ms for 64x256x16x16 here."""
+    rows, cols = _doubling(x.shape[-2], x), _doubling(x.shape[-1], x)
+    return rows @ x @ cols.t()  # (B, C, 2H, 2W)
+
+
 class GBlock(nn.Module):
     """Pre-activation residual block that doubles the size (Mimicry `GBlock`, upsample=True)."""
 
@@ -99,7 +115,7 @@ class GBlock(nn.Module):
     def _up(self, x: Tensor) -> Tensor:
         if self.mode == "nearest":
             return F.interpolate(x, scale_factor=2, mode="nearest")
-        return F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
+        return upsample2x_bilinear(x)
 
     def _norm(self, norm: nn.Module, x: Tensor, y: Tensor | None) -> Tensor:
         return norm(x, y) if isinstance(norm, ConditionalBatchNorm) else norm(x)
