@@ -184,10 +184,11 @@ def initialize(module: nn.Module, scheme: str) -> None:
 def spectral_normalize(module: nn.Module) -> nn.Module:
     """Spectral normalisation (Miyato et al. 2018) of every weight layer of `module`.
 
-    PyTorch's parametrization divides each weight by its largest singular value, estimated by
-    one power iteration per training forward pass. Applied after initialisation, as SNGAN does.
+    Each weight is divided by its largest singular value, estimated by one power iteration
+    per training forward pass in the paper's order (models/spectral.py: SNGAN's and Mimicry's
+    maths, not PyTorch's parametrization's). Applied after initialisation, as SNGAN does.
     """
-    from torch.nn.utils.parametrizations import spectral_norm
+    from ganforge.models.spectral import spectral_norm
 
     for m in list(module.modules()):
         if isinstance(m, nn.Linear | nn.Conv2d | nn.ConvTranspose2d | nn.Embedding):
