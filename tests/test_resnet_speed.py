@@ -63,3 +63,41 @@ def test_bilinear_doubling_by_matrices_is_pytorchs_interpolation():
     weights = torch.randn_like(ours)
     grads = [torch.autograd.grad((y * weights).sum(), x)[0] for y in (ours, theirs)]
     torch.testing.assert_close(grads[0], grads[1], rtol=1e-5, atol=1e-5)
+
+
+def test_channels_last_resnets_compute_the_same_scores_and_gradients():
+    """train.channels_last on the resnet family (cifar10-sngan): the same values to float
+    rounding as contiguous networks."""
+    from ganforge.config import load_config
+    from ganforge.models import build_networks
+
+    config = load_config("cifar10-sngan", ["model.width=4"])
+    results = []
+    for channels_last in (False, True):
+        torch.manual_seed(0)
+        nets = build_networks(config, (3, 16, 16))
+        G, D = nets["generator"], nets["discriminator"]
+        if channels_last:
+            G, D = (n.to(memory_format=torch.channels_last) for n in (G, D))
+        torch.manual_seed(1)
+        score = D(G(torch.randn(4, 128))).sum()
+        grads = torch.autograd.grad(score, [*G.parameters(), *D.parameters()])
+        results.append((score.detach(), grads))
+    (score_a, grads_a), (score_b, grads_b) = results
+    torch.testing.assert_close(score_b, score_a, rtol=1e-5, atol=1e-5)
+    for a, b in zip(grads_a, grads_b, strict=True):
+        torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-5)
+
+
+def test_upsampling_keeps_channels_last_maps_channels_last():
+    """A channels-last map is doubled by PyTorch's kernel (native there, and the convolution
+    after it expects that layout); a contiguous one by the matrix products (contiguous)."""
+    block = GBlock(8, 0, "bilinear")
+    x = torch.randn(2, 8, 5, 5)
+    expected = torch.nn.functional.interpolate(
+        x, scale_factor=2, mode="bilinear", align_corners=False
+    )
+    for fmt in (torch.channels_last, torch.contiguous_format):
+        out = block._up(x.contiguous(memory_format=fmt))
+        assert out.is_contiguous(memory_format=fmt)
+        torch.testing.assert_close(out, expected, rtol=1e-5, atol=1e-6)

@@ -115,6 +115,8 @@ class GBlock(nn.Module):
     def _up(self, x: Tensor) -> Tensor:
         if self.mode == "nearest":
             return F.interpolate(x, scale_factor=2, mode="nearest")
+        if x.is_contiguous(memory_format=torch.channels_last):  # native NHWC kernel, no copies
+            return F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
         return upsample2x_bilinear(x)
 
     def _norm(self, norm: nn.Module, x: Tensor, y: Tensor | None) -> Tensor:
