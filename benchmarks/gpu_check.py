@@ -28,8 +28,18 @@ PRESETS = ("default", "deng2024-conv", "cifar10-sngan", "stylegan-celeba64")
 VARIANTS = {
     "bf16": "train.precision=bf16",
     "compile": "train.compile=true",
-    "channels_last": "train.channels_last=true",
 }
+
+
+def variants_for(preset: str, quick: bool) -> dict[str, str]:
+    """bf16, compile (not with --quick), and the memory layout the preset does not ship:
+    `channels_last` where it trains NCHW, `nchw` where it trains channels-last."""
+    from ganforge.config import load_config
+
+    out = {k: v for k, v in VARIANTS.items() if not (quick and k == "compile")}
+    if load_config(preset, []).train.channels_last:
+        return out | {"nchw": "train.channels_last=false"}
+    return out | {"channels_last": "train.channels_last=true"}
 
 
 @dataclass(frozen=True)
@@ -81,7 +91,7 @@ QUICK = {
 def throughput(preset: str, args: argparse.Namespace, budget: Budget, tmp: Path) -> dict:
     """throughput.py for one preset: img/s of the plain loop, fp32 and each speed option."""
     size = (QUICK if args.quick else FULL)[preset]
-    variants = {k: v for k, v in VARIANTS.items() if not (args.quick and k == "compile")}
+    variants = variants_for(preset, args.quick)
     overrides, data = data_overrides(preset, args.data_dir, args.quick, tmp)
     command = [
         sys.executable, str(HERE / "throughput.py"), "--preset", preset,

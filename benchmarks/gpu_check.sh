@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A GPU check in under 8 minutes, JSON on stdout (benchmarks/README-gpu.md):
+# A GPU check in under 8 minutes, JSON on stdout (benchmarks/README.md, "GPU check"):
 #   bash benchmarks/gpu_check.sh [--device cuda] [--data-dir DIR] [--out FILE]
 #   bash benchmarks/gpu_check.sh --device cpu --quick    # the code path on a CPU
 # The python side stops starting parts after --budget-s (450 s); this timeout is the backstop.

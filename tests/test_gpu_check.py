@@ -70,6 +70,22 @@ def test_throughput_json_names_each_speed_option(parts, monkeypatch, tmp_path):
     assert out["ratio_to_plain"]["bf16"] == 1.5
     variants = seen[0][seen[0].index("--variants") + 1]
     assert "train.compile=true" not in variants  # --quick on a CPU skips compiling
+    # deng2024-conv ships channels-last, so the layout variant is the other one
+    assert "train.channels_last=false" in variants.split(";")
+
+
+def test_the_layout_variant_is_the_one_a_preset_does_not_ship(parts):
+    import gpu_check
+
+    assert gpu_check.variants_for("stylegan-celeba64", quick=False) == {
+        "bf16": "train.precision=bf16",
+        "compile": "train.compile=true",
+        "channels_last": "train.channels_last=true",
+    }
+    assert gpu_check.variants_for("cifar10-sngan", quick=True) == {
+        "bf16": "train.precision=bf16",
+        "nchw": "train.channels_last=false",
+    }
 
 
 def test_torchrun_rows_give_images_per_second_after_the_first_row(parts, tmp_path):
