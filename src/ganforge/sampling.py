@@ -14,7 +14,7 @@ from torch import nn
 from ganforge.config import Config, config_from_dict
 from ganforge.data import to_pixels
 from ganforge.errors import CheckpointError, GanforgeError
-from ganforge.inputs import SeededInputs, draw_inputs
+from ganforge.inputs import SeededInputs, draw_inputs, generation_chunk
 from ganforge.models import FAMILIES, Family, build_generator
 from ganforge.models.latent import sample_latent
 from ganforge.runs import RunDir, save_samples
@@ -64,20 +64,24 @@ class LoadedGenerator:
         self,
         n: int,
         seed: int = 0,
-        batch_size: int = 500,
+        batch_size: int | None = None,
         device: torch.device | str = "cpu",
         label: int | None = None,
     ) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
         """n samples in the data's range, in batches, fed as the family samples its generator:
         latents from one seeded stream, all of class `label` if given, else classes 0, 1, ...
         in turn; a translator translates domain A's first n images. Each batch comes with the
-        labels its outputs should carry (None if unknown)."""
+        labels its outputs should carry (None if unknown). Passes of `batch_size`, by default
+        `generation_chunk(device)`: the inputs are drawn the same way whatever the pass size."""
         from ganforge.progress import progress
 
         if label is not None:
             self.check_class(label)
         device = torch.device(device)
+        batch_size = batch_size or generation_chunk(device)
         self.generator.to(device).eval()
+        if self.config.train.channels_last:  # the layout it trained in is the fast one here
+            self.generator.to(memory_format=torch.channels_last)
         gen = torch.Generator(device).manual_seed(seed)
         source = SeededInputs(self.config, self.num_classes, gen, device, count=n, label=label)
         for start in progress(range(0, n, batch_size), desc="sampling", unit="batch"):
@@ -88,7 +92,7 @@ class LoadedGenerator:
         self,
         n: int,
         seed: int = 0,
-        batch_size: int = 500,
+        batch_size: int | None = None,
         device: torch.device | str = "cpu",
         label: int | None = None,
     ) -> torch.Tensor:
@@ -112,14 +116,22 @@ class LoadedGenerator:
         return self.generator(z.repeat(k, 1), y).cpu()  # (K * K, *data_shape), row-major
 
     def sample_pixels(
-        self, n: int, seed: int = 0, batch_size: int = 500, device: torch.device | str = "cpu"
+        self,
+        n: int,
+        seed: int = 0,
+        batch_size: int | None = None,
+        device: torch.device | str = "cpu",
     ) -> torch.Tensor:
         """uint8 (N, C, H, W), quantised batch by batch so 50k samples fit in memory."""
         batches = self.batches(n, seed, batch_size, device)
         return torch.cat([to_pixels(b).cpu() for b, _ in batches])
 
     def sample_for_metrics(
-        self, n: int, seed: int = 0, batch_size: int = 500, device: torch.device | str = "cpu"
+        self,
+        n: int,
+        seed: int = 0,
+        batch_size: int | None = None,
+        device: torch.device | str = "cpu",
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """(outputs, the labels they should carry): uint8 images quantised batch by batch, or
         float points; what `ganforge eval` scores."""

@@ -9,16 +9,9 @@ from torch import Tensor
 
 from ganforge.config import Config
 from ganforge.data import ArrayDataset, to_pixels
-from ganforge.inputs import SeededInputs, draw_inputs
+from ganforge.inputs import SeededInputs, draw_inputs, generation_chunk
 from ganforge.latent_paths import LatentPaths
 from ganforge.models import FAMILIES
-
-# Images generated (or translated) per forward pass. A CPU runs a convolutional G fastest on
-# batches whose activations stay in its caches: 5,000 MNIST digits from akel2022-exp05's G take
-# 5.2 s in passes of 128 and 7.5 s in passes of 500 (deng2024-conv: 3.6 vs 4.7 s); a dense G
-# loses 0.03 s. An accelerator wants large passes.
-CHUNK = {"cpu": 128}
-ACCELERATOR_CHUNK = 500
 
 
 class TrainingEvaluation:
@@ -69,7 +62,7 @@ class TrainingEvaluation:
         gen = torch.Generator(self.device).manual_seed(self.config.seed + 3)
         source = SeededInputs(self.config, num_classes, gen, self.device, self.dataset, n)
         inputs = draw_inputs(self.config, source, 0, n)
-        chunks, size = [], CHUNK.get(self.device.type, ACCELERATOR_CHUNK)
+        chunks, size = [], generation_chunk(self.device)
         for i in range(0, len(inputs.x), size):
             y = None if inputs.given is None else inputs.given[i : i + size]
             out = sample(inputs.x[i : i + size].to(self.device), y)
