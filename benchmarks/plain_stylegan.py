@@ -4,9 +4,8 @@ What a user copies from stylegan2-ada-pytorch's `loss.py` onto ganforge's StyleG
 style mixing, the D update, lazy R1 every `loss.reg_every` steps (scaled by the interval),
 the G update and lazy path-length regularisation every `model.g.pl_every` steps, with stock
 `torch.optim.Adam` (the caller's). It draws its random numbers in ganforge's order, so from
-the same weights, batches and generator states both compute the same losses, with one
-deliberate difference: the R1 step draws no fake batch (R1 needs only real images), where
-ganforge's lazy-penalty phase generates one it does not use. `first_losses` checks the rest.
+the same weights, batches and generator states both compute the same losses (the R1 step
+draws no fake batch in either: R1 reads real images only).
 
 `first_losses` compares the first steps of both loops (tests/test_throughput_plain.py).
 """

@@ -118,3 +118,22 @@ def test_every_family_applies_a_penalty_or_refuses_it(family):
         assert "loss.r1_gamma" in str(err)
         return
     assert "discriminator" in build_task(config, (1, 32, 32)).twice_differentiated
+
+
+@pytest.mark.parametrize(
+    ("options", "reads_fake"),
+    [
+        (["loss.r1_gamma=1"], False),  # R1 reads real images only
+        (["loss.r2_gamma=1"], True),
+        (["loss.name=wasserstein", "loss.gp_weight=10"], True),
+        (["loss.r1_gamma=1", "loss.r2_gamma=1"], True),
+    ],
+)
+def test_a_lazy_penalty_phase_generates_fakes_only_for_a_penalty_that_reads_them(
+    options, reads_fake
+):
+    from conftest import resolved
+    from ganforge.models.adversarial import Objective
+
+    config = resolved(*options, "loss.reg_every=4")
+    assert Objective.from_config(config).penalties_read_fake is reads_fake

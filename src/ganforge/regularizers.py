@@ -30,6 +30,7 @@ class Regularizer:
     apply: Callable[..., Any]  # a penalty term, or a rule applied to the weights
     network: str = "discriminator"  # the network it regularises
     after_step: bool = False  # a weight rule run after each update, not a loss term
+    reads_fake: bool = True  # a D penalty that reads generated images (R1 reads only real ones)
 
     def weight(self, config: Config) -> float | None:
         """Its weight in `config`: `loss.*` fields, or a family option (`model.g.*`)."""
@@ -120,7 +121,11 @@ def _r2(D: nn.Module, real: Tensor, fake: Tensor, y: Tensor | None, noise, weigh
 
 
 REGULARIZERS.add("gp", Regularizer("loss.gp_weight", _gp), "WGAN-GP gradient penalty")
-REGULARIZERS.add("r1", Regularizer("loss.r1_gamma", _r1), "R1: gradient penalty on real data")
+REGULARIZERS.add(
+    "r1",
+    Regularizer("loss.r1_gamma", _r1, reads_fake=False),
+    "R1: gradient penalty on real data",
+)
 REGULARIZERS.add("r2", Regularizer("loss.r2_gamma", _r2), "R2: gradient penalty on fake data")
 REGULARIZERS.add(
     "clip",

@@ -23,7 +23,7 @@ from ganforge.errors import ConfigError
 from ganforge.losses import LOSSES, LossSpec
 from ganforge.models.augment import diff_augment, parse_policy
 from ganforge.models.family import Phase, PhaseLoss, Sources, Task
-from ganforge.regularizers import active
+from ganforge.regularizers import REGULARIZERS, active
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,11 @@ class Objective:
             penalties=tuple((name, entry.apply, w) for name, entry, w in active(config)),
             weight_rule=rules[0] if rules else None,
         )
+
+    @property
+    def penalties_read_fake(self) -> bool:
+        """Whether a lazy penalty phase must generate a batch (R1 alone needs none)."""
+        return any(REGULARIZERS.get(name).reads_fake for name, _, _ in self.penalties)
 
     @property
     def clip_value(self) -> float | None:
@@ -257,14 +262,18 @@ def lazy_penalty(
 ) -> PhaseLoss:
     """The D_reg phase's loss: R1/GP on a fresh batch, scaled by the interval (StyleGAN2).
 
-    `generate(src, n, y)` makes the fakes the gradient penalty interpolates with.
+    `generate(src, n, y)` makes the fakes the gradient penalty interpolates with; R1 alone
+    reads real images only, so then no fake batch is generated (a G forward saved per phase).
     """
 
     def d_reg_loss(src: Sources) -> tuple[Tensor, dict[str, Tensor]]:
         real, y = src.real()
-        with torch.no_grad():
-            fake = generate(src, real.shape[0], y)
-        real, fake = seen(real, src), seen(fake, src)
+        if objective.penalties_read_fake:
+            with torch.no_grad():
+                fake = generate(src, real.shape[0], y)
+            real, fake = seen(real, src), seen(fake, src)
+        else:
+            real = fake = seen(real, src)  # no penalty reads `fake`
         penalty = objective.penalty(D, real, fake, y, src.noise, scale=float(every))
         return penalty, {"d_penalty": penalty.detach() / every}
 
