@@ -105,6 +105,26 @@ def test_generator_ema_averages_weights(tmp_path):
         assert torch.equal(a, b)  # batch-norm statistics are copied, not averaged
 
 
+def test_generator_ema_is_the_exponential_average_after_its_start():
+    from ganforge.training.ema import GeneratorEMA
+
+    net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4))
+    ema = GeneratorEMA(net, decay=0.75, start=2)
+    expected = [p.detach().clone() for p in net.parameters()]
+    for step in range(5):
+        with torch.no_grad():
+            for p in net.parameters():
+                p.add_(float(step + 1))
+            net[1].running_mean.fill_(float(step))
+        ema.update(net, step)
+        decay = 0.75 if step >= 2 else 0.0  # before `start` the copy follows the live net
+        pairs = zip(expected, net.parameters(), strict=True)
+        expected = [decay * e + (1 - decay) * p for e, p in pairs]
+        for got, want in zip(ema.module.parameters(), expected, strict=True):
+            torch.testing.assert_close(got, want, rtol=1e-6, atol=1e-6)
+        assert torch.equal(ema.module[1].running_mean, net[1].running_mean)
+
+
 @pytest.mark.parametrize(
     "option",
     [

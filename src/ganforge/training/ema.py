@@ -18,11 +18,16 @@ class GeneratorEMA:
 
     @torch.no_grad()
     def update(self, generator: nn.Module, step: int) -> None:
+        """One multi-tensor lerp and copy per step (a StyleGAN2 generator has ~100 tensors:
+        one Python-level op each costs more than the arithmetic on a CPU)."""
         decay = self.decay if step >= self.start else 0.0
-        for avg, cur in zip(self.module.parameters(), generator.parameters(), strict=True):
-            avg.lerp_(cur, 1.0 - decay)
-        for avg, cur in zip(self.module.buffers(), generator.buffers(), strict=True):
-            avg.copy_(cur)  # batch-norm statistics follow the live generator
+        averaged, live = list(self.module.parameters()), list(generator.parameters())
+        if len(averaged) != len(live):
+            raise ValueError("the averaged generator and the live one differ in parameters")
+        torch._foreach_lerp_(averaged, live, 1.0 - decay)
+        buffers, live_buffers = list(self.module.buffers()), list(generator.buffers())
+        if buffers:  # batch-norm statistics follow the live generator
+            torch._foreach_copy_(buffers, live_buffers)
 
     def state_dict(self) -> dict:
         return self.module.state_dict()
