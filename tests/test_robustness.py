@@ -29,16 +29,16 @@ def test_divergence_stops_with_one_sentence_and_keeps_checkpoints(tmp_path, caps
     code = train_cli(
         run,
         "train.steps=400",
-        "train.checkpoint_every=5",
-        "train.log_every=5",
+        "train.checkpoint_every=2",
+        "train.log_every=2",
         "train.sample_every=0",
         "train.keep_checkpoints=0",
         "optim.g.name=sgd",
         "optim.d.name=sgd",
         "optim.g.momentum=0.9",
         "optim.d.momentum=0.9",
-        "optim.g.lr=0.2",
-        "optim.d.lr=0.2",
+        "optim.g.lr=2",  # nan at step 12-13 on 1 and on 2 threads (0.2 survived on 1 thread)
+        "optim.d.lr=2",
         "data.limit=500",
         "train.batch_size=32",
     )
@@ -49,6 +49,28 @@ def test_divergence_stops_with_one_sentence_and_keeps_checkpoints(tmp_path, caps
     step = int(err[-1].split("at step ")[1].split(":")[0])
     found = assert_loadable(run)
     assert found[-1][0] < step and len(found) >= 2
+
+
+@pytest.mark.parametrize("poison", ["weight", "running_var"])
+def test_no_checkpoint_holds_non_finite_weights(tmp_path, poison):
+    """An update can overflow weights (or batch-norm statistics) before any logged loss is
+    NaN: the checkpoint due then is refused in one sentence and the earlier ones stay."""
+    from conftest import tiny_trainer
+    from ganforge.errors import TrainingDiverged
+    from ganforge.training import state
+
+    trainer = tiny_trainer(tmp_path, "train.steps=2", "train.checkpoint_every=2")
+    trainer.train(progress=False)
+    before = ckpt.list_checkpoints(trainer.run.checkpoints_dir)
+    G = trainer.task.networks["generator"]
+    tensor = next(t for n, t in G.state_dict(keep_vars=True).items() if n.endswith(poison))
+    with torch.no_grad():
+        tensor.view(-1)[0] = float("inf")
+    trainer.parts.step = 4
+    with pytest.raises(TrainingDiverged, match="the generator's weights became non-finite"):
+        state.save(trainer.parts)
+    assert ckpt.list_checkpoints(trainer.run.checkpoints_dir) == before
+    assert_loadable(trainer.run.path)
 
 
 def test_full_disk_while_writing_a_checkpoint(tmp_path, capsys, monkeypatch):

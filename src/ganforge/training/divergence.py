@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+import torch
+from torch import nn
 
 from ganforge.config import Config
 from ganforge.errors import TrainingDiverged
@@ -29,3 +33,22 @@ def check_finite(values: dict[str, Any], step: int, config: Config, checkpoints:
                 f"usual cause is a learning rate that is too high (optim.{side}.lr={lr:g}); the "
                 f"checkpoints already in {checkpoints} are kept"
             )
+
+
+def check_weights(
+    networks: Mapping[str, nn.Module], step: int, config: Config, checkpoints: Path
+) -> None:
+    """Raise TrainingDiverged before a checkpoint would hold non-finite weights or batch-norm
+    statistics: an update can overflow them while every loss and gradient norm logged so far
+    is finite (the NaN shows one step later), and such a checkpoint would load but be useless."""
+    for name, net in networks.items():
+        tensors = [*net.parameters(), *(b for b in net.buffers() if b.is_floating_point())]
+        if all(bool(torch.isfinite(x).all()) for x in tensors):  # batch-norm statistics too
+            continue
+        side = "d" if "discriminator" in name else "g"
+        lr = getattr(config.optim, side).lr
+        raise TrainingDiverged(
+            f"training diverged at step {step}: the {name}'s weights became non-finite; the "
+            f"usual cause is a learning rate that is too high (optim.{side}.lr={lr:g}); the "
+            f"checkpoints already in {checkpoints} are kept"
+        )

@@ -22,6 +22,7 @@ from ganforge.runs.checkpoints import (
     remove_partial_writes,
     save_checkpoint,
 )
+from ganforge.training.divergence import check_weights
 from ganforge.training.plan import resolve_config
 
 if TYPE_CHECKING:
@@ -109,8 +110,10 @@ def resume(t: Parts) -> None:
 
 
 def save(t: Parts, path: Path | None = None) -> Path:
-    """Write a checkpoint (default: step_NNNNNNN.pt) atomically and prune old ones."""
+    """Write a checkpoint (default: step_NNNNNNN.pt) atomically and prune old ones; never
+    one of non-finite weights (`TrainingDiverged` instead, the earlier ones kept)."""
     final = path is None
+    check_weights(t.task.networks, t.step, t.config, t.run.checkpoints_dir)
     path = path or t.run.checkpoints_dir / checkpoint_name(t.step)
     try:
         save_checkpoint(path, state_dict(t))
