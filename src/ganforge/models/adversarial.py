@@ -266,9 +266,11 @@ def lazy_penalty(
     reads real images only, so then no fake batch is generated (a G forward saved per phase).
     """
 
+    reads_fake = objective.penalties_read_fake
+
     def d_reg_loss(src: Sources) -> tuple[Tensor, dict[str, Tensor]]:
         real, y = src.real()
-        if objective.penalties_read_fake:
+        if reads_fake:
             with torch.no_grad():
                 fake = generate(src, real.shape[0], y)
             real, fake = seen(real, src), seen(fake, src)

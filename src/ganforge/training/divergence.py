@@ -27,12 +27,7 @@ def check_finite(values: dict[str, Any], step: int, config: Config, checkpoints:
             side = "d" if key.startswith("d_") else "g"
             net = "discriminator" if side == "d" else "generator"
             what = "gradient" if key.endswith("grad_norm") else "loss"
-            lr = getattr(config.optim, side).lr
-            raise TrainingDiverged(
-                f"training diverged at step {step}: the {net}'s {what} became {value}; the "
-                f"usual cause is a learning rate that is too high (optim.{side}.lr={lr:g}); the "
-                f"checkpoints already in {checkpoints} are kept"
-            )
+            raise diverged(f"the {net}'s {what} became {value}", side, step, config, checkpoints)
 
 
 def check_weights(
@@ -46,9 +41,15 @@ def check_weights(
         if all(bool(torch.isfinite(x).all()) for x in tensors):  # batch-norm statistics too
             continue
         side = "d" if "discriminator" in name else "g"
-        lr = getattr(config.optim, side).lr
-        raise TrainingDiverged(
-            f"training diverged at step {step}: the {name}'s weights became non-finite; the "
-            f"usual cause is a learning rate that is too high (optim.{side}.lr={lr:g}); the "
-            f"checkpoints already in {checkpoints} are kept"
-        )
+        raise diverged(f"the {name}'s weights became non-finite", side, step, config, checkpoints)
+
+
+def diverged(
+    what: str, side: str, step: int, config: Config, checkpoints: Path
+) -> TrainingDiverged:
+    """The one sentence: where it went non-finite, the learning rate to lower, what is kept."""
+    lr = getattr(config.optim, side).lr
+    return TrainingDiverged(
+        f"training diverged at step {step}: {what}; the usual cause is a learning rate that is "
+        f"too high (optim.{side}.lr={lr:g}); the checkpoints already in {checkpoints} are kept"
+    )
